@@ -218,7 +218,7 @@ impl Scheduler {
                 return;
             }
             i = i.wrapping_add(1);
-            if i % 64 == 0 {
+            if i.is_multiple_of(64) {
                 let now = Instant::now();
                 if self.timers.next_deadline().is_some_and(|d| d <= now) {
                     return;

@@ -16,7 +16,7 @@ use crate::registry::RegisterError;
 use crate::runtime::RuntimeHandle;
 use crate::scheduler::{HAS_NAME, Pcb, Scheduler, TIMED_OUT, TRAP_EXIT, TimerEvent};
 use crate::signal::{ExitKind, Signal, SpawnRequest};
-use crate::sync::{Arc, lock};
+use crate::sync::Arc;
 use crate::term::Term;
 use crate::timer::TimerKey;
 
@@ -382,7 +382,7 @@ impl<'a> Cx<'a> {
         if same_core && self.sched.pcb_mut(pid).is_none() {
             return Err(RegisterError::NotAlive { pid });
         }
-        let name = lock(&self.sched.shared.registry).register(name, pid)?;
+        let name = self.sched.shared.registry.register(name, pid)?;
         if same_core {
             if let Some(pcb) = self.sched.pcb_mut(pid) {
                 pcb.flags |= HAS_NAME;
@@ -395,11 +395,11 @@ impl<'a> Cx<'a> {
 
     /// Look up a local name.
     pub fn whereis(&self, name: &str) -> Option<Pid> {
-        lock(&self.sched.shared.registry).whereis(name)
+        self.sched.shared.registry.whereis(name)
     }
 
     /// Remove a local name; returns the pid it named.
     pub fn unregister(&mut self, name: &str) -> Option<Pid> {
-        lock(&self.sched.shared.registry).unregister(name)
+        self.sched.shared.registry.unregister(name)
     }
 }

@@ -16,36 +16,46 @@
 //!
 //! # Wake-up protocol (no lost wake-ups)
 //!
-//! The consumer, finding nothing to do, spins for a while and then parks:
+//! The "consumer is asleep" flag lives in the same word as the queue head,
+//! so the whole protocol is ordered by one atomic's modification order and
+//! needs nothing stronger than acquire/release (a two-variable Dekker
+//! handshake would need `SeqCst` store→load ordering, which is both more
+//! expensive and not something loom can check). `head` is one of:
 //!
-//! 1. `sleeping.store(true, SeqCst)`
-//! 2. if `head` is non-null (SeqCst load) or another wake condition holds:
-//!    `sleeping = false` and go back to work;
-//! 3. otherwise wait on the condition variable until `notified`.
+//! * null: empty, consumer awake;
+//! * `SLEEPING` (the address 1, never a node because nodes are aligned):
+//!   empty, consumer parked or about to park;
+//! * a node pointer: items queued, consumer awake.
 //!
-//! A producer does `push` (SeqCst CAS), then `if sleeping.swap(false, SeqCst)`
-//! sets `notified` and signals. Steps 1–2 and the producer's push-then-swap
-//! are the two halves of a Dekker handshake over sequentially consistent
-//! operations: either the consumer's load in step 2 sees the new node, or
-//! the producer's swap sees `sleeping == true` and wakes it. `notified` is a
-//! sticky token under the mutex, so a wake that arrives between step 2 and
-//! the wait is not lost either. `loom-tests/` checks this exhaustively.
+//! The consumer parks by CASing `null → SLEEPING`; if the CAS fails an item
+//! arrived and it does not sleep. A producer that CASes `SLEEPING → node`
+//! has taken the flag and must wake the consumer: it sets the sticky
+//! `notified` token under the mutex and signals the condition variable. The
+//! token makes a wake that lands between the consumer's CAS and its wait
+//! impossible to lose. After waking (signal, timeout or explicit `unpark`)
+//! the consumer CASes `SLEEPING → null`; if that fails a producer already
+//! replaced the flag, and its token merely makes the next park return at
+//! once. `loom-tests/` checks this exhaustively.
 
 use std::marker::PhantomData;
 use std::ptr;
 use std::time::Instant;
 
-use crate::sync::{AtomicBool, AtomicPtr, Condvar, Mutex, Ordering, lock};
+use crate::sync::{AtomicPtr, Condvar, Mutex, Ordering, lock};
 
 struct Node<T> {
     next: *mut Node<T>,
     value: T,
 }
 
+/// The "consumer parked" marker stored in `head` in place of a node.
+fn sleeping<T>() -> *mut Node<T> {
+    ptr::without_provenance_mut(1)
+}
+
 /// The inbound queue of one scheduler, with its parking spot.
 pub struct Inbound<T> {
     head: AtomicPtr<Node<T>>,
-    sleeping: AtomicBool,
     notified: Mutex<bool>,
     cv: Condvar,
     _owns: PhantomData<Box<Node<T>>>,
@@ -64,7 +74,7 @@ impl<T> std::fmt::Debug for Inbound<T> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Inbound")
             .field("empty", &self.is_empty())
-            .field("sleeping", &self.sleeping.load(Ordering::Relaxed))
+            .field("sleeping", &self.is_sleeping())
             .finish()
     }
 }
@@ -79,7 +89,6 @@ impl<T> Inbound<T> {
     pub fn new() -> Inbound<T> {
         Inbound {
             head: AtomicPtr::new(ptr::null_mut()),
-            sleeping: AtomicBool::new(false),
             notified: Mutex::new(false),
             cv: Condvar::new(),
             _owns: PhantomData,
@@ -95,18 +104,24 @@ impl<T> Inbound<T> {
         }));
         let mut head = self.head.load(Ordering::Relaxed);
         loop {
+            let next = if head == sleeping() {
+                ptr::null_mut()
+            } else {
+                head
+            };
             // SAFETY: `node` came from `Box::into_raw` above and is not yet
             // visible to any other thread, so we have exclusive access.
-            unsafe { (*node).next = head };
+            unsafe { (*node).next = next };
             match self
                 .head
-                .compare_exchange_weak(head, node, Ordering::SeqCst, Ordering::Relaxed)
+                .compare_exchange_weak(head, node, Ordering::AcqRel, Ordering::Relaxed)
             {
                 Ok(_) => break,
                 Err(actual) => head = actual,
             }
         }
-        if self.sleeping.load(Ordering::SeqCst) && self.sleeping.swap(false, Ordering::SeqCst) {
+        if head == sleeping() {
+            // We took the consumer's sleeping flag: we owe it a wake-up.
             self.unpark();
         }
     }
@@ -114,23 +129,30 @@ impl<T> Inbound<T> {
     /// True if nothing is queued. A hint for producers and spinners; the
     /// park protocol does its own check.
     pub fn is_empty(&self) -> bool {
-        self.head.load(Ordering::SeqCst).is_null()
+        let h = self.head.load(Ordering::Acquire);
+        h.is_null() || h == sleeping()
     }
 
     /// Move everything queued into `out`, oldest first. Returns how many
     /// items were moved. Only the owning scheduler may call this.
     pub fn drain(&self, out: &mut Vec<T>) -> usize {
-        if self.head.load(Ordering::Relaxed).is_null() {
+        if self.is_empty() {
             return 0;
         }
         let mut p = self.head.swap(ptr::null_mut(), Ordering::Acquire);
+        if p == sleeping() {
+            // Only the consumer sets the flag and it is not parked while it
+            // drains; nothing to take either way.
+            return 0;
+        }
         let start = out.len();
         while !p.is_null() {
-            // SAFETY: every non-null pointer reachable from `head` was made
-            // by `Box::into_raw` in `push` and published with a release CAS
+            // SAFETY: every node pointer reachable from `head` was made by
+            // `Box::into_raw` in `push` and published with a release CAS
             // that our acquire swap synchronises with. The swap detached the
             // whole chain, so no other thread can reach these nodes and we
-            // own each one exactly once.
+            // own each one exactly once. Chains never contain the sleeping
+            // marker: `push` links a node to null in its place.
             let node = unsafe { Box::from_raw(p) };
             p = node.next;
             out.push(node.value);
@@ -144,35 +166,51 @@ impl<T> Inbound<T> {
     /// `wake_now()` holds (checked after announcing the sleep, so a
     /// condition set by another thread before its own `unpark` is seen).
     pub fn park(&self, deadline: Option<Instant>, wake_now: impl Fn() -> bool) {
-        self.sleeping.store(true, Ordering::SeqCst);
-        if !self.is_empty() || wake_now() {
-            self.sleeping.store(false, Ordering::SeqCst);
-            return;
+        if self
+            .head
+            .compare_exchange(
+                ptr::null_mut(),
+                sleeping(),
+                Ordering::AcqRel,
+                Ordering::Acquire,
+            )
+            .is_err()
+        {
+            return; // something is queued
         }
-        let mut notified = lock(&self.notified);
-        while !*notified {
-            match deadline {
-                None => {
-                    notified = match self.cv.wait(notified) {
-                        Ok(g) => g,
-                        Err(p) => p.into_inner(),
-                    };
-                }
-                Some(d) => {
-                    let now = Instant::now();
-                    if now >= d {
-                        break;
+        if !wake_now() {
+            let mut notified = lock(&self.notified);
+            while !*notified {
+                match deadline {
+                    None => {
+                        notified = match self.cv.wait(notified) {
+                            Ok(g) => g,
+                            Err(p) => p.into_inner(),
+                        };
                     }
-                    notified = match self.cv.wait_timeout(notified, d - now) {
-                        Ok((g, _)) => g,
-                        Err(p) => p.into_inner().0,
-                    };
+                    Some(d) => {
+                        let now = Instant::now();
+                        if now >= d {
+                            break;
+                        }
+                        notified = match self.cv.wait_timeout(notified, d - now) {
+                            Ok((g, _)) => g,
+                            Err(p) => p.into_inner().0,
+                        };
+                    }
                 }
             }
+            *notified = false;
         }
-        *notified = false;
-        drop(notified);
-        self.sleeping.store(false, Ordering::SeqCst);
+        // Take the flag back. If a producer already replaced it with a
+        // node, that producer has sent (or is sending) a wake-up token; it
+        // only makes a later park return early.
+        let _ = self.head.compare_exchange(
+            sleeping(),
+            ptr::null_mut(),
+            Ordering::AcqRel,
+            Ordering::Acquire,
+        );
     }
 
     /// Wake the consumer if it is parked (or make its next park return at
@@ -186,13 +224,16 @@ impl<T> Inbound<T> {
 
     /// Whether the consumer has announced that it is going to sleep.
     pub fn is_sleeping(&self) -> bool {
-        self.sleeping.load(Ordering::SeqCst)
+        self.head.load(Ordering::Acquire) == sleeping()
     }
 }
 
 impl<T> Drop for Inbound<T> {
     fn drop(&mut self) {
         let mut p = self.head.swap(ptr::null_mut(), Ordering::Acquire);
+        if p == sleeping() {
+            return;
+        }
         while !p.is_null() {
             // SAFETY: as in `drain`; `&mut self` means no producer is left.
             let node = unsafe { Box::from_raw(p) };

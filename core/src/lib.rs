@@ -47,6 +47,6 @@ pub use process::{
     Actor, ActorProcess, Flow, Placement, Process, SpawnOpts, Step, actor_fn, process_fn, reason,
     receive_once,
 };
-pub use registry::{LocalRegistry, RegisterError};
+pub use registry::{LocalRegistry, RegisterError, SharedRegistry};
 pub use runtime::{HandleError, Runtime, RuntimeHandle, StartError, WaitOutcome};
 pub use term::{List, Opaque, Struct, Term, Variant};

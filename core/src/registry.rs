@@ -28,6 +28,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use crate::pid::Pid;
+use crate::sync::{Mutex, lock};
 
 /// Why a registration was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -138,6 +139,62 @@ impl LocalRegistry {
     pub fn clear(&mut self) {
         self.by_name.clear();
         self.by_pid.clear();
+    }
+}
+
+/// The node's registry as the schedulers share it: the table behind a
+/// (facade) mutex, plus the two steps of the release-on-exit protocol
+/// described above, so the scheduler and the loom model run the same code.
+#[derive(Debug, Default)]
+pub struct SharedRegistry {
+    table: Mutex<LocalRegistry>,
+}
+
+impl SharedRegistry {
+    pub fn new() -> SharedRegistry {
+        SharedRegistry::default()
+    }
+
+    /// Step 1: insert. The caller must then deliver `NameAdded` for the
+    /// returned name to the process's scheduler (unless it *is* that
+    /// scheduler and the process is alive, in which case it marks the
+    /// process directly).
+    pub fn register(&self, name: &str, pid: Pid) -> Result<Arc<str>, RegisterError> {
+        lock(&self.table).register(name, pid)
+    }
+
+    pub fn whereis(&self, name: &str) -> Option<Pid> {
+        lock(&self.table).whereis(name)
+    }
+
+    pub fn unregister(&self, name: &str) -> Option<Pid> {
+        lock(&self.table).unregister(name)
+    }
+
+    pub fn entries(&self) -> Vec<(Arc<str>, Pid)> {
+        lock(&self.table).entries()
+    }
+
+    pub fn clear(&self) {
+        lock(&self.table).clear()
+    }
+
+    /// Step 2, on the owning scheduler: `has_name` is the process's "has a
+    /// name" mark if it is alive, `None` if it has exited.
+    pub fn name_added(&self, name: &str, pid: Pid, has_name: Option<&mut bool>) {
+        match has_name {
+            Some(mark) => *mark = true,
+            None => {
+                lock(&self.table).remove_if_owner(name, pid);
+            }
+        }
+    }
+
+    /// Step 3, on the owning scheduler, after the process is marked dead.
+    pub fn process_exited(&self, pid: Pid, has_name: bool) {
+        if has_name {
+            lock(&self.table).remove_pid(pid);
+        }
     }
 }
 

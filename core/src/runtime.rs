@@ -26,7 +26,7 @@ use crate::config::{Config, ConfigError};
 use crate::inbound::Inbound;
 use crate::pid::{NodeId, Pid, Ref};
 use crate::process::{Placement, Process};
-use crate::registry::{LocalRegistry, RegisterError};
+use crate::registry::{RegisterError, SharedRegistry};
 use crate::scheduler::Scheduler;
 use crate::signal::{Batch, Envelope, ExitKind, Signal, SpawnRequest};
 use crate::sync::{
@@ -77,7 +77,7 @@ impl SchedShared {
 pub(crate) struct Shared {
     pub(crate) config: Config,
     pub(crate) scheds: Box<[SchedShared]>,
-    pub(crate) registry: Mutex<LocalRegistry>,
+    pub(crate) registry: SharedRegistry,
     live: AtomicUsize,
     idle_lock: Mutex<()>,
     idle_cv: Condvar,
@@ -187,7 +187,7 @@ impl Runtime {
         let n = config.schedulers;
         let shared = Arc::new(Shared {
             scheds: (0..n).map(|_| SchedShared::new()).collect(),
-            registry: Mutex::new(LocalRegistry::new()),
+            registry: SharedRegistry::new(),
             live: AtomicUsize::new(0),
             idle_lock: Mutex::new(()),
             idle_cv: Condvar::new(),
@@ -284,7 +284,7 @@ impl Runtime {
                 tracing::error!("a scheduler thread panicked outside any process");
             }
         }
-        lock(&s.registry).clear();
+        s.registry.clear();
         let _g = lock(&s.idle_lock);
         s.idle_cv.notify_all();
     }
@@ -418,13 +418,13 @@ impl RuntimeHandle {
     }
 
     pub fn whereis(&self, name: &str) -> Option<Pid> {
-        lock(&self.shared.registry).whereis(name)
+        self.shared.registry.whereis(name)
     }
 
     /// Register `name` for `pid`. See the `registry` module for how the
     /// name is released when the process exits.
     pub fn register(&self, name: &str, pid: Pid) -> Result<(), RegisterError> {
-        let name = lock(&self.shared.registry).register(name, pid)?;
+        let name = self.shared.registry.register(name, pid)?;
         self.shared.push(Envelope {
             to: pid,
             sig: Signal::NameAdded { name },
@@ -433,12 +433,12 @@ impl RuntimeHandle {
     }
 
     pub fn unregister(&self, name: &str) -> Option<Pid> {
-        lock(&self.shared.registry).unregister(name)
+        self.shared.registry.unregister(name)
     }
 
     /// Every registered (name, pid), sorted by name.
     pub fn registered(&self) -> Vec<(std::sync::Arc<str>, Pid)> {
-        lock(&self.shared.registry).entries()
+        self.shared.registry.entries()
     }
 
     /// A fresh unique reference.

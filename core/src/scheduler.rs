@@ -320,9 +320,9 @@ impl Scheduler {
         if let Some(k) = pcb.recv_timer {
             self.timers.cancel(k);
         }
-        if pcb.has_flag(HAS_NAME) {
-            lock(&self.shared.registry).remove_pid(pid);
-        }
+        self.shared
+            .registry
+            .process_exited(pid, pcb.has_flag(HAS_NAME));
         let Pcb {
             mailbox,
             behaviour,
@@ -490,12 +490,19 @@ impl Scheduler {
                 self.deliver(to, reason::down_message(mref, from, reason));
             }
             Signal::Spawn(req) => self.start_spawned(to, *req),
-            Signal::NameAdded { name } => match self.pcb_mut(to) {
-                Some(pcb) => pcb.flags |= HAS_NAME,
-                None => {
-                    lock(&self.shared.registry).remove_if_owner(&name, to);
+            Signal::NameAdded { name } => {
+                let shared = Arc::clone(&self.shared);
+                match self.pcb_mut(to) {
+                    Some(pcb) => {
+                        let mut mark = pcb.has_flag(HAS_NAME);
+                        shared.registry.name_added(&name, to, Some(&mut mark));
+                        if mark {
+                            pcb.flags |= HAS_NAME;
+                        }
+                    }
+                    None => shared.registry.name_added(&name, to, None),
                 }
-            },
+            }
         }
     }
 

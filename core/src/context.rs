@@ -75,6 +75,7 @@ impl<'a> Cx<'a> {
         }
     }
 
+    #[inline]
     fn pcb(&mut self) -> &mut Pcb {
         match self.sched.table.get_mut(self.slot, self.generation) {
             Some(p) => p,
@@ -123,7 +124,7 @@ impl<'a> Cx<'a> {
     /// silent no-op, as in Erlang.
     #[inline]
     pub fn send(&mut self, to: Pid, msg: impl Into<Term>) {
-        self.sched.signal(to, Signal::Message(msg.into()));
+        self.sched.send_message(to, msg.into());
     }
 
     /// Selective receive: take the first message `pred` accepts.
@@ -174,9 +175,26 @@ impl<'a> Cx<'a> {
     /// Take the oldest message, if any (no timeout).
     #[inline]
     pub fn receive_any(&mut self) -> Option<Term> {
-        match self.receive(|_| true, None) {
-            Received::Msg(m) => Some(m),
-            _ => None,
+        let pcb = self.pcb();
+        let m = pcb.mailbox.take_oldest();
+        if pcb.flags & TIMED_OUT != 0 || pcb.recv_timer.is_some() {
+            self.abandon_timed_receive(m.is_none());
+        }
+        m
+    }
+
+    /// A timed receive was abandoned for an untimed one (or its timeout
+    /// fired while we looked elsewhere): disarm it, or the scheduler would
+    /// keep waking us for a timeout nobody waits for.
+    #[cold]
+    fn abandon_timed_receive(&mut self, nothing_taken: bool) {
+        let pcb = self.pcb();
+        pcb.flags &= !TIMED_OUT;
+        if nothing_taken {
+            pcb.mailbox.end_receive();
+        }
+        if let Some(k) = pcb.recv_timer.take() {
+            self.sched.timers.cancel(k);
         }
     }
 

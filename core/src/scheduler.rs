@@ -361,6 +361,19 @@ impl Scheduler {
         self.shared.process_exited();
     }
 
+    /// Send a message: the hot path of `Cx::send`. A same-core message with
+    /// no other signal pending goes straight into the mailbox without being
+    /// wrapped in a `Signal` (moving a `Term` through fewer layers measurably
+    /// helps same-core throughput).
+    #[inline]
+    pub(crate) fn send_message(&mut self, to: Pid, msg: Term) {
+        if to.is_local() && to.scheduler() == self.id && self.local_signals.is_empty() {
+            self.deliver(to, msg);
+        } else {
+            self.signal(to, Signal::Message(msg));
+        }
+    }
+
     /// Route a signal. Same-core signals go through `local_signals` (or
     /// straight into the mailbox for a message when nothing is pending);
     /// other cores' go into this run slice's outbound batch.

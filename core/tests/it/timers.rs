@@ -74,3 +74,45 @@ fn timers_order_by_deadline() {
     let got: Vec<_> = (0..3).map(|_| h.expect_from(a)).collect();
     assert_eq!(got, vec![atom("first"), atom("second"), atom("third")]);
 }
+
+#[test]
+fn an_abandoned_timed_receive_stops_waking_the_process() {
+    use mesh_core::{Received, Step, process_fn};
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    let h = Harness::new(1);
+    let resumes = Arc::new(AtomicUsize::new(0));
+    let counted = Arc::clone(&resumes);
+    let (tx, rx) = std::sync::mpsc::channel();
+    let mut armed = false;
+    let pid = h
+        .handle()
+        .spawn(process_fn(move |cx| {
+            let n = counted.fetch_add(1, Ordering::SeqCst) + 1;
+            if !armed {
+                armed = true;
+                // A timed receive for something that never comes...
+                if let Received::Pending =
+                    cx.receive(|t| *t == atom("never"), Some(Duration::from_millis(50)))
+                {
+                    return Step::Wait;
+                }
+            }
+            // ...abandoned for an untimed receive of anything.
+            while let Some(m) = cx.receive_any() {
+                let _ = tx.send((m, n));
+            }
+            Step::Wait
+        }))
+        .expect("spawn");
+    h.handle().send(pid, atom("go")).expect("send");
+    let (msg, resumes_then) = rx
+        .recv_timeout(Duration::from_secs(10))
+        .expect("the message arrives");
+    assert_eq!(msg, atom("go"));
+    // Well past the abandoned deadline: the process must not have been
+    // woken again (a stale timeout would wake it, or keep waking it).
+    std::thread::sleep(Duration::from_millis(200));
+    assert_eq!(resumes.load(Ordering::SeqCst), resumes_then);
+}

@@ -38,6 +38,7 @@ mod signal;
 mod sync;
 pub mod term;
 pub mod timer;
+pub mod transport;
 
 pub use atom::Atom;
 pub use config::{Config, ConfigError};

@@ -27,6 +27,7 @@ pub mod affinity;
 pub mod atom;
 pub mod config;
 pub mod context;
+pub mod dist;
 pub mod inbound;
 mod mailbox;
 pub mod pid;

@@ -1,0 +1,9 @@
+//! Distribution, sans-IO: node names, the wire encoding of terms and
+//! frames. Nothing here opens a socket, spawns a thread or reads a clock;
+//! the node driver feeds bytes and time in and takes bytes and effects out.
+
+pub mod frame;
+pub mod name;
+pub mod term_codec;
+
+pub use name::{Host, NameError, NodeName};

@@ -42,8 +42,13 @@ impl TcpConnection {
     pub(crate) fn open(
         stream: TcpStream,
         limit: usize,
+        write_stall: std::time::Duration,
     ) -> Result<Arc<TcpConnection>, TransportError> {
         stream.set_nodelay(true)?;
+        // A write that makes no progress for this long fails, so a peer
+        // that stopped reading cannot hold the writer (and a local close,
+        // which flushes first) forever.
+        stream.set_write_timeout(Some(write_stall))?;
         let peer = stream.peer_addr()?;
         let local = stream.local_addr()?;
         Ok(Arc::new(TcpConnection {

@@ -31,6 +31,7 @@ impl TcpListenerHandle {
         addr: SocketAddr,
         acceptor: Arc<dyn Acceptor>,
         send_limit: usize,
+        write_stall: std::time::Duration,
     ) -> Result<TcpListenerHandle, TransportError> {
         let socket =
             TcpListener::bind(addr).map_err(|source| TransportError::Listen { addr, source })?;
@@ -42,12 +43,17 @@ impl TcpListenerHandle {
         let shared = Arc::clone(&inner);
         std::thread::Builder::new()
             .name(format!("mesh-tcp-accept {local}"))
-            .spawn(move || accept_loop(&shared, &*acceptor, send_limit))?;
+            .spawn(move || accept_loop(&shared, &*acceptor, send_limit, write_stall))?;
         Ok(TcpListenerHandle { local, inner })
     }
 }
 
-fn accept_loop(shared: &Shared, acceptor: &dyn Acceptor, send_limit: usize) {
+fn accept_loop(
+    shared: &Shared,
+    acceptor: &dyn Acceptor,
+    send_limit: usize,
+    write_stall: std::time::Duration,
+) {
     loop {
         let accepted = shared.socket.accept();
         if shared.closed.load(Ordering::Acquire) {
@@ -65,7 +71,7 @@ fn accept_loop(shared: &Shared, acceptor: &dyn Acceptor, send_limit: usize) {
                 continue;
             }
         };
-        let conn = match TcpConnection::open(stream, send_limit) {
+        let conn = match TcpConnection::open(stream, send_limit, write_stall) {
             Ok(c) => c,
             Err(e) => {
                 tracing::warn!(%peer, error = %e, "could not set up an accepted connection");

@@ -1,12 +1,22 @@
 //! Frames: how bytes on a node-to-node link are cut into messages.
 //!
-//! A frame is an 8-byte header — body length (u32 LE), kind (u8), three
-//! zero bytes — then the body, then zero padding to a multiple of 8 so the
-//! next frame starts 8-aligned too. The body is an rkyv archive of the
-//! kind's body type ([`SendBody`], [`LinkBody`], ...), validated with
-//! `rkyv::access` (never unchecked) and read in place from the receive
-//! buffer; terms inside are `term_codec` bytes decoded from that same
-//! buffer. A heartbeat has an empty body.
+//! A frame is an 8-byte header — body length (u32 LE), kind (u8), wire
+//! version ([`WIRE_VERSION`], u8), two zero bytes — then the body, then
+//! zero padding to a multiple of 8 so the next frame starts 8-aligned too.
+//! The body is an rkyv archive of the kind's body type ([`SendBody`],
+//! [`LinkBody`], ...), validated with `rkyv::access` (never unchecked) and
+//! read in place from the receive buffer; terms inside are `term_codec`
+//! bytes decoded from that same buffer. A heartbeat has an empty body.
+//!
+//! The version byte is checked on every frame, before the length or the
+//! kind is trusted, so a peer speaking another version of this format is
+//! refused with [`FrameError::VersionMismatch`] rather than misread (the
+//! handshake checks the version first; this is the second line).
+//!
+//! Encoding appends to a caller-supplied `Vec<u8>` and archives the body
+//! straight into it (no intermediate buffer). Bodies that carry terms hold
+//! them as `Vec<u8>`: a sender can move a reused scratch buffer in and take
+//! it back out after encoding, so steady-state sends allocate nothing.
 //!
 //! [`FrameDecoder`] is sans-IO: push received (decrypted) bytes in, pull
 //! frames out. A body longer than the limit is refused from its header
@@ -26,6 +36,9 @@ use super::term_codec::{NodeCodec, WireNode};
 pub const DEFAULT_MAX_FRAME: usize = 16 << 20;
 /// Header bytes before each body.
 pub const HEADER: usize = 8;
+/// Version of the frame format and of every body type. Bump it whenever an
+/// archived layout changes; the handshake and every frame header carry it.
+pub const WIRE_VERSION: u8 = 1;
 
 /// What a frame carries.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -40,6 +53,11 @@ pub enum Kind {
     Monitor = 7,
     Demonitor = 8,
     Down = 9,
+    SpawnRequest = 10,
+    SpawnReply = 11,
+    Global = 12,
+    PeerList = 13,
+    NodeStatus = 14,
 }
 
 impl Kind {
@@ -54,6 +72,11 @@ impl Kind {
             7 => Kind::Monitor,
             8 => Kind::Demonitor,
             9 => Kind::Down,
+            10 => Kind::SpawnRequest,
+            11 => Kind::SpawnReply,
+            12 => Kind::Global,
+            13 => Kind::PeerList,
+            14 => Kind::NodeStatus,
             _ => return None,
         })
     }
@@ -66,6 +89,12 @@ pub enum FrameError {
     TooLarge { len: usize, limit: usize },
     #[error("unknown frame kind {0}")]
     UnknownKind(u8),
+    #[error(
+        "peer speaks wire version {theirs}, this node speaks {ours}: run the same Mesh version on every node"
+    )]
+    VersionMismatch { ours: u8, theirs: u8 },
+    #[error("{kind:?} frame could not be encoded: {reason}")]
+    Encode { kind: Kind, reason: String },
     #[error("malformed frame header")]
     BadHeader,
     #[error("{kind:?} frame failed validation: {reason}")]
@@ -76,6 +105,7 @@ pub enum FrameError {
 
 /// A node named inside a frame (owned form of [`WireNode`]).
 #[derive(Archive, Serialize, Debug, Clone, PartialEq, Eq)]
+#[rkyv(derive(Debug))]
 pub enum FrameNode {
     Sender,
     Receiver,
@@ -84,6 +114,7 @@ pub enum FrameNode {
 
 /// A pid inside a frame.
 #[derive(Archive, Serialize, Debug, Clone, PartialEq, Eq)]
+#[rkyv(derive(Debug))]
 pub struct FramePid {
     pub node: FrameNode,
     pub sched: u16,
@@ -127,6 +158,7 @@ impl ArchivedFramePid {
 
 /// `Kind::Send`: a message to a pid. `msg` is `term_codec` bytes.
 #[derive(Archive, Serialize, Debug, Clone, PartialEq)]
+#[rkyv(derive(Debug))]
 pub struct SendBody {
     pub to: FramePid,
     pub msg: Vec<u8>,
@@ -134,6 +166,7 @@ pub struct SendBody {
 
 /// `Kind::SendNamed`: a message to a locally registered name.
 #[derive(Archive, Serialize, Debug, Clone, PartialEq)]
+#[rkyv(derive(Debug))]
 pub struct SendNamedBody {
     pub name: String,
     pub msg: Vec<u8>,
@@ -141,6 +174,7 @@ pub struct SendNamedBody {
 
 /// `Kind::Link` / `Kind::Unlink`.
 #[derive(Archive, Serialize, Debug, Clone, PartialEq)]
+#[rkyv(derive(Debug))]
 pub struct LinkBody {
     pub from: FramePid,
     pub to: FramePid,
@@ -148,6 +182,7 @@ pub struct LinkBody {
 
 /// `Kind::Exit`: an exit signal (link propagation, `exit/2`, or kill).
 #[derive(Archive, Serialize, Debug, Clone, PartialEq)]
+#[rkyv(derive(Debug))]
 pub struct ExitBody {
     pub from: FramePid,
     pub to: FramePid,
@@ -158,6 +193,7 @@ pub struct ExitBody {
 
 /// `Kind::Monitor` / `Kind::Demonitor`. The ref belongs to `from`'s node.
 #[derive(Archive, Serialize, Debug, Clone, PartialEq)]
+#[rkyv(derive(Debug))]
 pub struct MonitorBody {
     pub from: FramePid,
     pub to: FramePid,
@@ -166,6 +202,7 @@ pub struct MonitorBody {
 
 /// `Kind::Down`: a monitored process ended.
 #[derive(Archive, Serialize, Debug, Clone, PartialEq)]
+#[rkyv(derive(Debug))]
 pub struct DownBody {
     pub from: FramePid,
     pub to: FramePid,
@@ -173,36 +210,183 @@ pub struct DownBody {
     pub reason: Vec<u8>,
 }
 
-/// Append a frame of `kind` whose body is the archive of `body`.
-pub fn encode<T>(kind: Kind, body: &T, out: &mut Vec<u8>) -> Result<(), FrameError>
-where
-    T: for<'a> Serialize<
+/// `Kind::SpawnRequest`: start `function` (a stable, module-qualified
+/// name both nodes resolve from the same program) with `args` (a
+/// `term_codec` list) on the receiving node. The receiver answers with a
+/// [`SpawnReplyBody`] carrying the same `req`.
+#[derive(Archive, Serialize, Debug, Clone, PartialEq)]
+#[rkyv(derive(Debug))]
+pub struct SpawnRequestBody {
+    /// Request id, unique per requesting node; echoed in the reply.
+    pub req: u64,
+    /// Who asked (gets the reply; the link/monitor peer).
+    pub from: FramePid,
+    pub function: String,
+    pub args: Vec<u8>,
+    /// Link `from` and the new process as part of the spawn.
+    pub link: bool,
+    /// Monitor the new process from `from` with this ref id (a ref of the
+    /// requesting node).
+    pub monitor: Option<u64>,
+}
+
+/// Why a remote spawn failed.
+#[derive(Archive, Serialize, Debug, Clone, PartialEq, Eq)]
+#[rkyv(derive(Debug))]
+pub enum SpawnFailure {
+    /// No function of that name in the receiver's program.
+    UnknownFunction(String),
+    /// The arguments do not fit the function (arity, types).
+    BadArgs(String),
+    /// The node could not start a process (shutting down, out of slots).
+    NotStarted(String),
+}
+
+/// `Kind::SpawnReply`: the answer to a [`SpawnRequestBody`].
+#[derive(Archive, Serialize, Debug, Clone, PartialEq)]
+#[rkyv(derive(Debug))]
+pub struct SpawnReplyBody {
+    pub req: u64,
+    /// The requester (a pid of the receiving node).
+    pub to: FramePid,
+    pub result: Result<FramePid, SpawnFailure>,
+}
+
+/// `Kind::PeerList`: every node the sender is connected to, sent once
+/// after the handshake so the receiver can complete the full mesh.
+#[derive(Archive, Serialize, Debug, Clone, PartialEq, Eq)]
+#[rkyv(derive(Debug))]
+pub struct PeerListBody {
+    pub nodes: Vec<String>,
+}
+
+/// `Kind::NodeStatus`: the sender gained (`up`) or lost a connection to
+/// `node`. Advisory: a receiver may connect to a new node, but it decides
+/// a node is down only from its own link (a partition can be one-sided).
+#[derive(Archive, Serialize, Debug, Clone, PartialEq, Eq)]
+#[rkyv(derive(Debug))]
+pub struct NodeStatusBody {
+    pub node: String,
+    pub up: bool,
+}
+
+/// `Kind::Global`: global registry replication; see `dist::global`.
+pub type GlobalBody = super::global::GlobalUpdate;
+
+/// A validated frame, read in place: one variant per kind.
+#[derive(Debug, Clone, Copy)]
+pub enum FrameRef<'a> {
+    Heartbeat,
+    Send(&'a ArchivedSendBody),
+    SendNamed(&'a ArchivedSendNamedBody),
+    Link(&'a ArchivedLinkBody),
+    Unlink(&'a ArchivedLinkBody),
+    Exit(&'a ArchivedExitBody),
+    Monitor(&'a ArchivedMonitorBody),
+    Demonitor(&'a ArchivedMonitorBody),
+    Down(&'a ArchivedDownBody),
+    SpawnRequest(&'a ArchivedSpawnRequestBody),
+    SpawnReply(&'a ArchivedSpawnReplyBody),
+    Global(&'a <GlobalBody as Archive>::Archived),
+    PeerList(&'a ArchivedPeerListBody),
+    NodeStatus(&'a ArchivedNodeStatusBody),
+}
+
+/// A writer that archives a body straight into the caller's buffer, with
+/// positions relative to the body's start (rkyv aligns by position, and the
+/// receiver reads the body at an 8-aligned address).
+#[derive(Debug)]
+pub struct BodyWriter<'a> {
+    out: &'a mut Vec<u8>,
+    base: usize,
+}
+
+impl rkyv::ser::Positional for BodyWriter<'_> {
+    fn pos(&self) -> usize {
+        self.out.len() - self.base
+    }
+}
+
+impl<E> rkyv::ser::Writer<E> for BodyWriter<'_> {
+    fn write(&mut self, bytes: &[u8]) -> Result<(), E> {
+        self.out.extend_from_slice(bytes);
+        Ok(())
+    }
+}
+
+/// The serializer bound of every body type.
+pub trait Body:
+    for<'a, 'b> Serialize<
+    rkyv::api::high::HighSerializer<
+        BodyWriter<'b>,
+        rkyv::ser::allocator::ArenaHandle<'a>,
+        RkyvError,
+    >,
+>
+{
+}
+
+impl<T> Body for T where
+    T: for<'a, 'b> Serialize<
         rkyv::api::high::HighSerializer<
-            AlignedVec,
+            BodyWriter<'b>,
             rkyv::ser::allocator::ArenaHandle<'a>,
             RkyvError,
         >,
-    >,
+    >
 {
-    let bytes = rkyv::to_bytes::<RkyvError>(body).map_err(|e| FrameError::Invalid {
-        kind,
-        reason: e.to_string(),
-    })?;
-    push_frame(kind, &bytes, out);
+}
+
+/// Append a frame of `kind` whose body is the archive of `body`. A body
+/// over `limit` bytes (the peer's `MESH_MAX_FRAME_BYTES`, normally the same
+/// as ours) is refused and `out` is left as it was.
+pub fn encode<T: Body>(
+    kind: Kind,
+    body: &T,
+    limit: usize,
+    out: &mut Vec<u8>,
+) -> Result<(), FrameError> {
+    let header_at = out.len();
+    out.extend_from_slice(&[0; HEADER]);
+    let base = out.len();
+    let writer = BodyWriter {
+        out: &mut *out,
+        base,
+    };
+    let res = rkyv::api::high::to_bytes_in::<_, RkyvError>(body, writer).map(|_| ());
+    let len = out.len() - base;
+    let fail = |out: &mut Vec<u8>, e: FrameError| {
+        out.truncate(header_at);
+        Err(e)
+    };
+    if let Err(e) = res {
+        return fail(
+            out,
+            FrameError::Encode {
+                kind,
+                reason: e.to_string(),
+            },
+        );
+    }
+    let len32 = match u32::try_from(len) {
+        Ok(l) if len <= limit => l,
+        _ => return fail(out, FrameError::TooLarge { len, limit }),
+    };
+    write_header(&mut out[header_at..base], kind, len32);
+    out.resize(out.len() + padding(len), 0);
     Ok(())
 }
 
 /// Append a heartbeat frame.
 pub fn encode_heartbeat(out: &mut Vec<u8>) {
-    push_frame(Kind::Heartbeat, &[], out);
+    let at = out.len();
+    out.extend_from_slice(&[0; HEADER]);
+    write_header(&mut out[at..], Kind::Heartbeat, 0);
 }
 
-fn push_frame(kind: Kind, body: &[u8], out: &mut Vec<u8>) {
-    let len = body.len() as u32;
-    out.extend_from_slice(&len.to_le_bytes());
-    out.extend_from_slice(&[kind as u8, 0, 0, 0]);
-    out.extend_from_slice(body);
-    out.resize(out.len() + padding(body.len()), 0);
+fn write_header(h: &mut [u8], kind: Kind, len: u32) {
+    h[..4].copy_from_slice(&len.to_le_bytes());
+    h[4..8].copy_from_slice(&[kind as u8, WIRE_VERSION, 0, 0]);
 }
 
 fn padding(len: usize) -> usize {
@@ -239,6 +423,28 @@ impl<'a> RawFrame<'a> {
         rkyv::access::<T::Archived, RkyvError>(self.body).map_err(|e| FrameError::Invalid {
             kind: self.kind,
             reason: e.to_string(),
+        })
+    }
+}
+
+impl<'a> RawFrame<'a> {
+    /// Validate the body for its kind and return the typed view.
+    pub fn decode(&self) -> Result<FrameRef<'a>, FrameError> {
+        Ok(match self.kind {
+            Kind::Heartbeat => FrameRef::Heartbeat,
+            Kind::Send => FrameRef::Send(self.access::<SendBody>()?),
+            Kind::SendNamed => FrameRef::SendNamed(self.access::<SendNamedBody>()?),
+            Kind::Link => FrameRef::Link(self.access::<LinkBody>()?),
+            Kind::Unlink => FrameRef::Unlink(self.access::<LinkBody>()?),
+            Kind::Exit => FrameRef::Exit(self.access::<ExitBody>()?),
+            Kind::Monitor => FrameRef::Monitor(self.access::<MonitorBody>()?),
+            Kind::Demonitor => FrameRef::Demonitor(self.access::<MonitorBody>()?),
+            Kind::Down => FrameRef::Down(self.access::<DownBody>()?),
+            Kind::SpawnRequest => FrameRef::SpawnRequest(self.access::<SpawnRequestBody>()?),
+            Kind::SpawnReply => FrameRef::SpawnReply(self.access::<SpawnReplyBody>()?),
+            Kind::Global => FrameRef::Global(self.access::<GlobalBody>()?),
+            Kind::PeerList => FrameRef::PeerList(self.access::<PeerListBody>()?),
+            Kind::NodeStatus => FrameRef::NodeStatus(self.access::<NodeStatusBody>()?),
         })
     }
 }
@@ -297,6 +503,18 @@ impl FrameDecoder {
             s.failed = true;
             Err(e)
         };
+        // The version first: under another version nothing else in the
+        // header can be trusted.
+        if avail[5] != WIRE_VERSION {
+            let theirs = avail[5];
+            return fail(
+                self,
+                FrameError::VersionMismatch {
+                    ours: WIRE_VERSION,
+                    theirs,
+                },
+            );
+        }
         if len > self.limit {
             return fail(
                 self,
@@ -310,7 +528,7 @@ impl FrameDecoder {
             let k = avail[4];
             return fail(self, FrameError::UnknownKind(k));
         };
-        if avail[5..8] != [0, 0, 0] || (kind == Kind::Heartbeat && len != 0) {
+        if avail[6..8] != [0, 0] || (kind == Kind::Heartbeat && len != 0) {
             return fail(self, FrameError::BadHeader);
         }
         let total = HEADER + len + padding(len);
@@ -358,13 +576,13 @@ mod tests {
     #[test]
     fn frames_round_trip_split_at_every_byte() {
         let mut wire = Vec::new();
-        encode(Kind::Send, &send(7, b"hello"), &mut wire).expect("encode");
+        encode(Kind::Send, &send(7, b"hello"), DEFAULT_MAX_FRAME, &mut wire).expect("encode");
         encode_heartbeat(&mut wire);
         let link = LinkBody {
             from: pid(FrameNode::Sender, 1),
             to: pid(FrameNode::Named("c@h:1".into()), 2),
         };
-        encode(Kind::Link, &link, &mut wire).expect("encode");
+        encode(Kind::Link, &link, DEFAULT_MAX_FRAME, &mut wire).expect("encode");
         assert_eq!(wire.len() % 8, 0);
         for split in 0..wire.len() {
             let mut d = FrameDecoder::new(DEFAULT_MAX_FRAME);
@@ -403,7 +621,13 @@ mod tests {
     #[test]
     fn oversized_frames_are_refused_from_the_header() {
         let mut wire = Vec::new();
-        encode(Kind::Send, &send(1, &[0u8; 4096]), &mut wire).expect("encode");
+        encode(
+            Kind::Send,
+            &send(1, &[0u8; 4096]),
+            DEFAULT_MAX_FRAME,
+            &mut wire,
+        )
+        .expect("encode");
         let mut d = FrameDecoder::new(1024);
         d.push_bytes(&wire[..HEADER]);
         match d.next_frame() {
@@ -416,19 +640,19 @@ mod tests {
     #[test]
     fn unknown_kinds_and_bad_headers_are_refused() {
         let mut d = FrameDecoder::new(DEFAULT_MAX_FRAME);
-        d.push_bytes(&[0, 0, 0, 0, 200, 0, 0, 0]);
+        d.push_bytes(&[0, 0, 0, 0, 200, WIRE_VERSION, 0, 0]);
         assert_eq!(
             d.next_frame().map(|f| f.map(|f| f.kind)),
             Err(FrameError::UnknownKind(200))
         );
         let mut d = FrameDecoder::new(DEFAULT_MAX_FRAME);
-        d.push_bytes(&[0, 0, 0, 0, 1, 0, 9, 0]);
+        d.push_bytes(&[0, 0, 0, 0, 1, WIRE_VERSION, 9, 0]);
         assert_eq!(
             d.next_frame().map(|f| f.map(|f| f.kind)),
             Err(FrameError::BadHeader)
         );
         let mut d = FrameDecoder::new(DEFAULT_MAX_FRAME);
-        d.push_bytes(&[8, 0, 0, 0, 1, 0, 0, 0, 1, 2, 3, 4, 5, 6, 7, 8]);
+        d.push_bytes(&[8, 0, 0, 0, 1, WIRE_VERSION, 0, 0, 1, 2, 3, 4, 5, 6, 7, 8]);
         assert_eq!(
             d.next_frame().map(|f| f.map(|f| f.kind)),
             Err(FrameError::BadHeader),
@@ -443,7 +667,7 @@ mod tests {
             to: pid(FrameNode::Named("abc@h:1".into()), 3),
             msg: b"payload".to_vec(),
         };
-        encode(Kind::Send, &body, &mut wire).expect("encode");
+        encode(Kind::Send, &body, DEFAULT_MAX_FRAME, &mut wire).expect("encode");
         let len = u32::from_le_bytes([wire[0], wire[1], wire[2], wire[3]]) as usize;
         let mut failures = 0;
         // Flip each body byte in turn: whatever validation does not catch
@@ -467,7 +691,7 @@ mod tests {
         assert!(failures > 0, "no corruption was detected");
         // Random bytes of the right length as a body.
         let mut d = FrameDecoder::new(DEFAULT_MAX_FRAME);
-        let mut junk = vec![40, 0, 0, 0, Kind::Down as u8, 0, 0, 0];
+        let mut junk = vec![40, 0, 0, 0, Kind::Down as u8, WIRE_VERSION, 0, 0];
         junk.extend((0..40u8).map(|i| i.wrapping_mul(97)));
         d.push_bytes(&junk);
         let f = d.next_frame().expect("header").expect("frame");
@@ -480,7 +704,7 @@ mod tests {
     #[test]
     fn ending_inside_a_frame_is_truncation() {
         let mut wire = Vec::new();
-        encode(Kind::Send, &send(1, b"x"), &mut wire).expect("encode");
+        encode(Kind::Send, &send(1, b"x"), DEFAULT_MAX_FRAME, &mut wire).expect("encode");
         let mut d = FrameDecoder::new(DEFAULT_MAX_FRAME);
         d.push_bytes(&wire[..wire.len() - 3]);
         assert!(d.next_frame().expect("no error yet").is_none());
@@ -497,6 +721,7 @@ mod tests {
             encode(
                 Kind::Send,
                 &send(i, &vec![i as u8; (i % 300) as usize]),
+                DEFAULT_MAX_FRAME,
                 &mut wire,
             )
             .expect("encode");
@@ -512,5 +737,137 @@ mod tests {
         }
         assert_eq!(seen, 20_000);
         assert_eq!(d.buffered(), 0);
+    }
+
+    #[test]
+    fn another_wire_version_is_refused_before_anything_else() {
+        let mut wire = Vec::new();
+        encode_heartbeat(&mut wire);
+        wire[5] = WIRE_VERSION + 1;
+        // Even with a huge length and a bad kind, the version is reported.
+        wire[..4].copy_from_slice(&u32::MAX.to_le_bytes());
+        wire[4] = 250;
+        let mut d = FrameDecoder::new(DEFAULT_MAX_FRAME);
+        d.push_bytes(&wire);
+        let e = d.next_frame().map(|f| f.map(|f| f.kind));
+        assert_eq!(
+            e,
+            Err(FrameError::VersionMismatch {
+                ours: WIRE_VERSION,
+                theirs: WIRE_VERSION + 1
+            })
+        );
+        let msg = e.expect_err("mismatch").to_string();
+        assert!(msg.contains("wire version"), "{msg}");
+    }
+
+    #[test]
+    fn encoding_over_the_limit_leaves_the_buffer_untouched() {
+        let mut wire = vec![1, 2, 3];
+        let e = encode(Kind::Send, &send(1, &[7u8; 2048]), 1024, &mut wire);
+        assert!(matches!(e, Err(FrameError::TooLarge { limit: 1024, .. })));
+        assert_eq!(wire, [1, 2, 3]);
+    }
+
+    #[test]
+    fn every_kind_decodes_to_its_typed_view_even_after_an_unaligned_prefix() {
+        let mut wire = Vec::new();
+        let fp = |slot| pid(FrameNode::Sender, slot);
+        let lim = DEFAULT_MAX_FRAME;
+        encode(
+            Kind::SpawnRequest,
+            &SpawnRequestBody {
+                req: 9,
+                from: fp(1),
+                function: "Work.run".into(),
+                args: vec![9, 0],
+                link: true,
+                monitor: Some(44),
+            },
+            lim,
+            &mut wire,
+        )
+        .expect("encode");
+        encode(
+            Kind::SpawnReply,
+            &SpawnReplyBody {
+                req: 9,
+                to: fp(1),
+                result: Err(SpawnFailure::UnknownFunction("Work.nope".into())),
+            },
+            lim,
+            &mut wire,
+        )
+        .expect("encode");
+        encode(
+            Kind::PeerList,
+            &PeerListBody {
+                nodes: vec!["a@h:1".into(), "b@h:2".into()],
+            },
+            lim,
+            &mut wire,
+        )
+        .expect("encode");
+        encode(
+            Kind::NodeStatus,
+            &NodeStatusBody {
+                node: "c@h:3".into(),
+                up: false,
+            },
+            lim,
+            &mut wire,
+        )
+        .expect("encode");
+        encode(
+            Kind::Global,
+            &GlobalBody::Unregister {
+                name: "db".into(),
+                clock: 3,
+            },
+            lim,
+            &mut wire,
+        )
+        .expect("encode");
+        let mut d = FrameDecoder::new(lim);
+        d.push_bytes(&wire);
+        let mut seen = 0;
+        while let Some(f) = d.next_frame().expect("valid") {
+            match f.decode().expect("valid body") {
+                FrameRef::SpawnRequest(r) => {
+                    assert_eq!(r.function.as_str(), "Work.run");
+                    assert!(r.link);
+                    assert_eq!(r.monitor.as_ref().map(|m| m.to_native()), Some(44));
+                }
+                FrameRef::SpawnReply(r) => assert!(matches!(
+                    &r.result,
+                    rkyv::result::ArchivedResult::Err(ArchivedSpawnFailure::UnknownFunction(n))
+                        if n.as_str() == "Work.nope"
+                )),
+                FrameRef::PeerList(p) => assert_eq!(p.nodes.len(), 2),
+                FrameRef::NodeStatus(n) => assert!(!n.up),
+                FrameRef::Global(g) => {
+                    let owned: GlobalBody =
+                        rkyv::deserialize::<GlobalBody, RkyvError>(g).expect("owned");
+                    assert!(matches!(owned, GlobalBody::Unregister { clock: 3, .. }));
+                }
+                other => panic!("unexpected {other:?}"),
+            }
+            seen += 1;
+        }
+        assert_eq!(seen, 5);
+        // The caller's buffer may hold anything before the frame: the body
+        // is archived relative to its own start.
+        let mut again = vec![1, 2, 3];
+        encode(
+            Kind::PeerList,
+            &PeerListBody { nodes: vec![] },
+            lim,
+            &mut again,
+        )
+        .expect("encode");
+        let mut d = FrameDecoder::new(lim);
+        d.push_bytes(&again[3..]);
+        let f = d.next_frame().expect("valid").expect("whole");
+        assert!(matches!(f.decode(), Ok(FrameRef::PeerList(_))));
     }
 }

@@ -3,6 +3,7 @@
 //! the node driver feeds bytes and time in and takes bytes and effects out.
 
 pub mod frame;
+pub mod global;
 pub mod heartbeat;
 pub mod name;
 pub mod term_codec;

@@ -4,6 +4,7 @@
 
 pub mod frame;
 pub mod global;
+pub mod handshake;
 pub mod heartbeat;
 pub mod name;
 pub mod term_codec;

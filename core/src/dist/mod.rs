@@ -8,5 +8,6 @@ pub mod handshake;
 pub mod heartbeat;
 pub mod name;
 pub mod term_codec;
+pub mod tls;
 
 pub use name::{Host, NameError, NodeName};

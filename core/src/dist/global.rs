@@ -26,22 +26,27 @@
 //!
 //! Each registration is stamped `(lamport, owner node name)`, unique per
 //! registration: the owner advances its Lamport clock for every operation
-//! and every node moves its clock past any stamp it receives. When two
-//! nodes register one name concurrently, **the lower stamp wins** (the
-//! earlier registration in Lamport order; at equal clocks, the owner with
-//! the lexicographically smaller node name). Every node applies the same
-//! rule to the same pair of claims, whatever order they arrive in:
-//! * a claim that beats the entry held replaces it;
-//! * a claim that loses is ignored;
-//! * when a peer's claim beats one of *our own* entries, we drop ours,
-//!   tell the driver ([`GlobalEffect::Lost`], so the losing caller learns
-//!   it lost) and broadcast the removal.
+//! and every node moves its clock past any stamp it receives. When several
+//! nodes register one name concurrently, **the lowest stamp wins** (the
+//! earliest registration in Lamport order; at equal clocks, the owner with
+//! the lexicographically smallest node name).
 //!
-//! So once the mesh is connected and quiet every node holds, for each name,
-//! the lowest-stamped claim still alive, and every losing owner has dropped
-//! its own: the tables are identical, one owner per name. An unregister
-//! names the stamp it removes, so it can never remove a newer registration
-//! of the same name.
+//! A replica keeps, per name, every claim it has heard of from the claims'
+//! owners (normally one), and `whereis` answers with the lowest. An owner
+//! that hears of a claim lower than its own drops its own, tells the
+//! driver ([`GlobalEffect::Lost`], so the losing caller learns it lost) and
+//! broadcasts the removal, which removes it from every replica. Losing
+//! claims are kept rather than ignored because the winner may go away
+//! before the loser's owner ever hears of it (the winner's node was
+//! partitioned from the loser's and its process exited meanwhile); the
+//! surviving claim then becomes the answer everywhere, and no replica has
+//! thrown away the only copy.
+//!
+//! Once the mesh is connected and quiet, every replica holds the union of
+//! every owner's live claims; every owner has seen every lower claim, so
+//! for each name only the lowest survives, and all tables are identical
+//! with one owner per name. An unregister names the stamp it removes, so
+//! it can never remove a newer registration of the same name.
 //!
 //! Pids in the state machine are in this node's numbering (`NodeId`s of
 //! its node table); on the wire a registered pid travels without a node,
@@ -142,7 +147,8 @@ pub enum GlobalError {
 pub struct GlobalRegistry {
     me: Arc<str>,
     clock: u64,
-    names: BTreeMap<Arc<str>, Entry>,
+    /// Per name, every live claim heard of, lowest (the winner) first.
+    names: BTreeMap<Arc<str>, BTreeMap<Stamp, Pid>>,
 }
 
 fn check_name(name: &str) -> bool {
@@ -159,20 +165,44 @@ impl GlobalRegistry {
         }
     }
 
-    /// The local read.
+    /// The local read: the winning claim's pid.
     pub fn whereis(&self, name: &str) -> Option<Pid> {
-        self.names.get(name).map(|e| e.pid)
+        self.names
+            .get(name)
+            .and_then(|c| c.first_key_value())
+            .map(|(_, pid)| *pid)
     }
 
-    pub fn entry(&self, name: &str) -> Option<&Entry> {
-        self.names.get(name)
+    /// The winning claim of `name`.
+    pub fn entry(&self, name: &str) -> Option<Entry> {
+        let (stamp, pid) = self.names.get(name)?.first_key_value()?;
+        Some(Entry {
+            pid: *pid,
+            stamp: stamp.clone(),
+        })
     }
 
-    /// Every entry, by name.
-    pub fn iter(&self) -> impl Iterator<Item = (&Arc<str>, &Entry)> {
-        self.names.iter()
+    /// How many claims on `name` this replica holds (1 once settled).
+    pub fn claims(&self, name: &str) -> usize {
+        self.names.get(name).map_or(0, BTreeMap::len)
     }
 
+    /// Every name with its winning claim, by name.
+    pub fn iter(&self) -> impl Iterator<Item = (&Arc<str>, Entry)> {
+        self.names.iter().filter_map(|(n, c)| {
+            c.first_key_value().map(|(stamp, pid)| {
+                (
+                    n,
+                    Entry {
+                        pid: *pid,
+                        stamp: stamp.clone(),
+                    },
+                )
+            })
+        })
+    }
+
+    /// Number of registered names.
     pub fn len(&self) -> usize {
         self.names.len()
     }
@@ -195,14 +225,32 @@ impl GlobalRegistry {
         self.clock = self.clock.max(clock);
     }
 
-    fn claim_of(name: &str, e: &Entry) -> WireClaim {
+    fn claim_of(name: &str, clock: u64, pid: Pid) -> WireClaim {
         WireClaim {
             name: name.to_owned(),
-            sched: e.pid.scheduler(),
-            slot: e.pid.slot(),
-            generation: e.pid.generation(),
-            clock: e.stamp.clock,
+            sched: pid.scheduler(),
+            slot: pid.slot(),
+            generation: pid.generation(),
+            clock,
         }
+    }
+
+    /// This node's own claim on `name`, if it holds one.
+    fn own_claim(&self, name: &str) -> Option<(Stamp, Pid)> {
+        self.names.get(name).and_then(|c| {
+            c.iter()
+                .find(|(s, _)| s.node == self.me)
+                .map(|(s, p)| (s.clone(), *p))
+        })
+    }
+
+    fn remove_claim(&mut self, name: &str, stamp: &Stamp) -> Option<Pid> {
+        let claims = self.names.get_mut(name)?;
+        let pid = claims.remove(stamp);
+        if claims.is_empty() {
+            self.names.remove(name);
+        }
+        pid
     }
 
     /// Register `name` for local process `pid`. `Ok` means this replica
@@ -220,25 +268,25 @@ impl GlobalRegistry {
         if !pid.is_local() {
             return Err(GlobalError::NotLocal { pid });
         }
-        if let Some((n, e)) = self.names.get_key_value(name) {
+        if let Some(e) = self.entry(name) {
             return Err(GlobalError::NameTaken {
-                name: Arc::clone(n),
+                name: Arc::from(name),
                 owner: e.pid,
-                node: Arc::clone(&e.stamp.node),
+                node: e.stamp.node,
             });
         }
         let clock = self.tick();
-        let entry = Entry {
-            pid,
-            stamp: Stamp {
-                clock,
-                node: Arc::clone(&self.me),
-            },
+        let stamp = Stamp {
+            clock,
+            node: Arc::clone(&self.me),
         };
         out.push(GlobalEffect::Broadcast(GlobalUpdate::Register(
-            Self::claim_of(name, &entry),
+            Self::claim_of(name, clock, pid),
         )));
-        self.names.insert(Arc::from(name), entry);
+        self.names
+            .entry(Arc::from(name))
+            .or_default()
+            .insert(stamp, pid);
         Ok(())
     }
 
@@ -248,21 +296,20 @@ impl GlobalRegistry {
         name: &str,
         out: &mut Vec<GlobalEffect>,
     ) -> Result<(), GlobalError> {
-        let Some((n, e)) = self.names.get_key_value(name) else {
-            return Err(GlobalError::NotRegistered(Arc::from(name)));
-        };
-        if e.stamp.node != self.me {
-            return Err(GlobalError::NotOwner {
-                name: Arc::clone(n),
-                node: Arc::clone(&e.stamp.node),
+        let Some((stamp, _)) = self.own_claim(name) else {
+            return Err(match self.entry(name) {
+                Some(e) => GlobalError::NotOwner {
+                    name: Arc::from(name),
+                    node: e.stamp.node,
+                },
+                None => GlobalError::NotRegistered(Arc::from(name)),
             });
-        }
-        let clock = e.stamp.clock;
-        self.names.remove(name);
+        };
+        self.remove_claim(name, &stamp);
         self.tick();
         out.push(GlobalEffect::Broadcast(GlobalUpdate::Unregister {
             name: name.to_owned(),
-            clock,
+            clock: stamp.clock,
         }));
         Ok(())
     }
@@ -272,28 +319,34 @@ impl GlobalRegistry {
         if !pid.is_local() {
             return;
         }
-        let gone: Vec<(Arc<str>, u64)> = self
+        let gone: Vec<(Arc<str>, Stamp)> = self
             .names
             .iter()
-            .filter(|(_, e)| e.pid == pid && e.stamp.node == self.me)
-            .map(|(n, e)| (Arc::clone(n), e.stamp.clock))
+            .flat_map(|(n, c)| {
+                c.iter()
+                    .filter(|(s, p)| **p == pid && s.node == self.me)
+                    .map(move |(s, _)| (Arc::clone(n), s.clone()))
+            })
             .collect();
-        for (name, clock) in gone {
-            self.names.remove(&name);
+        for (name, stamp) in gone {
+            self.remove_claim(&name, &stamp);
             out.push(GlobalEffect::Broadcast(GlobalUpdate::Unregister {
                 name: name.to_string(),
-                clock,
+                clock: stamp.clock,
             }));
         }
     }
 
-    /// A link to `peer` completed its handshake: send it our own entries.
+    /// A link to `peer` completed its handshake: send it our own claims.
     pub fn on_peer_up(&mut self, peer: &str, out: &mut Vec<GlobalEffect>) {
         let own = self
             .names
             .iter()
-            .filter(|(_, e)| e.stamp.node == self.me)
-            .map(|(n, e)| Self::claim_of(n, e))
+            .flat_map(|(n, c)| {
+                c.iter()
+                    .filter(|(s, _)| s.node == self.me)
+                    .map(|(s, p)| Self::claim_of(n, s.clock, *p))
+            })
             .collect();
         out.push(GlobalEffect::SendTo {
             peer: Arc::from(peer),
@@ -301,19 +354,20 @@ impl GlobalRegistry {
         });
     }
 
-    /// The link to `peer` is gone: drop the names it owns. Returns the
-    /// removed names (for logging); nothing is sent (see module docs).
+    /// The link to `peer` is gone: drop the claims it owns. Returns the
+    /// names whose answer changed or vanished (for logging); nothing is
+    /// sent (see module docs).
     pub fn on_peer_down(&mut self, peer: &str) -> Vec<Arc<str>> {
-        let gone: Vec<Arc<str>> = self
-            .names
-            .iter()
-            .filter(|(_, e)| &*e.stamp.node == peer)
-            .map(|(n, _)| Arc::clone(n))
-            .collect();
-        for n in &gone {
-            self.names.remove(n);
-        }
-        gone
+        let mut changed = Vec::new();
+        self.names.retain(|n, claims| {
+            let before = claims.first_key_value().map(|(s, _)| s.clone());
+            claims.retain(|s, _| &*s.node != peer);
+            if before.as_ref() != claims.first_key_value().map(|(s, _)| s) {
+                changed.push(Arc::clone(n));
+            }
+            !claims.is_empty()
+        });
+        changed
     }
 
     /// An update from `peer`, whose processes this node numbers as
@@ -340,13 +394,11 @@ impl GlobalRegistry {
             }
             GlobalUpdate::Unregister { name, clock } => {
                 self.witness(clock);
-                let matches = self
-                    .names
-                    .get(name.as_str())
-                    .is_some_and(|e| e.stamp.clock == clock && &*e.stamp.node == peer);
-                if matches {
-                    self.names.remove(name.as_str());
-                }
+                let stamp = Stamp {
+                    clock,
+                    node: Arc::from(peer),
+                };
+                self.remove_claim(&name, &stamp);
             }
             GlobalUpdate::Snapshot(claims) => {
                 if claims.iter().any(|c| !check_name(&c.name)) {
@@ -374,30 +426,26 @@ impl GlobalRegistry {
             clock: c.clock,
             node: Arc::from(peer),
         };
-        let name = c.name;
-        if let Some((n, held)) = self.names.get_key_value(name.as_str()) {
-            if held.stamp <= stamp {
-                // Ours or someone else's earlier claim stands; the peer
-                // learns it lost from the winner's own update.
-                return;
-            }
-            if held.stamp.node == self.me {
-                // We lost: drop ours, tell the caller and the mesh.
-                let n = Arc::clone(n);
-                out.push(GlobalEffect::Lost {
-                    name: Arc::clone(&n),
-                    pid: held.pid,
-                    winner: pid,
-                    winner_node: Arc::clone(&stamp.node),
-                });
-                out.push(GlobalEffect::Broadcast(GlobalUpdate::Unregister {
-                    name: name.clone(),
-                    clock: held.stamp.clock,
-                }));
-            }
+        if let Some((own, own_pid)) = self.own_claim(&c.name)
+            && stamp < own
+        {
+            // We lost: drop ours, tell the caller and the mesh.
+            self.remove_claim(&c.name, &own);
+            out.push(GlobalEffect::Lost {
+                name: Arc::from(c.name.as_str()),
+                pid: own_pid,
+                winner: pid,
+                winner_node: Arc::clone(&stamp.node),
+            });
+            out.push(GlobalEffect::Broadcast(GlobalUpdate::Unregister {
+                name: c.name.clone(),
+                clock: own.clock,
+            }));
         }
         self.names
-            .insert(Arc::from(name.as_str()), Entry { pid, stamp });
+            .entry(Arc::from(c.name.as_str()))
+            .or_default()
+            .insert(stamp, pid);
     }
 }
 
@@ -474,6 +522,50 @@ mod tests {
             a.on_update("b@h:1", NodeId(1), u, &mut oa3).expect("valid");
         }
         assert_eq!(a.whereis("svc"), Some(local(1)));
+        assert_eq!(a.claims("svc"), 1);
+    }
+
+    #[test]
+    fn a_losing_claim_takes_over_when_the_winner_goes_away() {
+        // c hears of a's claim (lower) and b's claim; b never hears of a's
+        // before a's process exits. c must end up agreeing with b.
+        let mut c = GlobalRegistry::new("c@h:1");
+        let mut out = Vec::new();
+        let claim = |clock| WireClaim {
+            name: "svc".into(),
+            sched: 0,
+            slot: 1,
+            generation: 1,
+            clock,
+        };
+        c.on_update(
+            "a@h:1",
+            NodeId(1),
+            GlobalUpdate::Register(claim(1)),
+            &mut out,
+        )
+        .expect("valid");
+        c.on_update(
+            "b@h:1",
+            NodeId(2),
+            GlobalUpdate::Register(claim(2)),
+            &mut out,
+        )
+        .expect("valid");
+        assert_eq!(c.entry("svc").map(|e| e.stamp.clock), Some(1));
+        assert_eq!(c.claims("svc"), 2);
+        c.on_update(
+            "a@h:1",
+            NodeId(1),
+            GlobalUpdate::Unregister {
+                name: "svc".into(),
+                clock: 1,
+            },
+            &mut out,
+        )
+        .expect("valid");
+        assert_eq!(c.whereis("svc"), Some(Pid::from_parts(NodeId(2), 0, 1, 1)));
+        assert!(out.is_empty(), "nothing of c's own changed");
     }
 
     #[test]

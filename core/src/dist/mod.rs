@@ -7,6 +7,8 @@ pub mod global;
 pub mod handshake;
 pub mod heartbeat;
 pub mod name;
+#[cfg(test)]
+mod sim;
 pub mod term_codec;
 pub mod tls;
 

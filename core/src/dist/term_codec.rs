@@ -565,4 +565,46 @@ mod tests {
             let _ = decode(&b, &mut Same);
         }
     }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+
+        /// A term of any kind, with an optional large binary beside it,
+        /// crosses a whole frame (encode, archive, decode in place) intact.
+        #[test]
+        fn terms_cross_a_frame_intact(
+            t in arb_term(),
+            big in proptest::option::weighted(0.3, (0usize..(1 << 20), any::<u8>())),
+        ) {
+            use crate::dist::frame::{self, FrameDecoder, FrameRef, SendBody};
+            let t = match big {
+                Some((len, seed)) => {
+                    let b: Vec<u8> = (0..len).map(|i| (i as u8).wrapping_mul(31) ^ seed).collect();
+                    Term::tuple(vec![t, Term::binary(&b)])
+                }
+                None => t,
+            };
+            let mut msg = Vec::new();
+            encode(&t, &Same, &mut msg).expect("encodable");
+            let body = SendBody {
+                to: frame::FramePid {
+                    node: frame::FrameNode::Receiver,
+                    sched: 0,
+                    slot: 1,
+                    generation: 1,
+                },
+                msg,
+            };
+            let mut wire = Vec::new();
+            frame::encode(frame::Kind::Send, &body, frame::DEFAULT_MAX_FRAME, &mut wire)
+                .expect("fits");
+            let mut d = FrameDecoder::new(frame::DEFAULT_MAX_FRAME);
+            d.push_bytes(&wire);
+            let f = d.next_frame().expect("valid").expect("whole");
+            let FrameRef::Send(b) = f.decode().expect("valid body") else {
+                panic!("not a send");
+            };
+            prop_assert_eq!(decode(&b.msg, &mut Same).expect("decodable"), t);
+        }
+    }
 }

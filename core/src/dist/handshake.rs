@@ -12,7 +12,11 @@
 //!
 //! Each message is `len: u16 LE | type: u8 | payload` with `len` counting
 //! type and payload and capped at [`MAX_MESSAGE`]; a longer one is refused
-//! from its length field, before it is buffered.
+//! from its length field, before it is buffered. That framing, the first
+//! two fields of a hello (magic `MESH`, version) and the `Reject` message
+//! (reason code, sender's version) are frozen across protocol versions, so
+//! nodes of different versions always get as far as a clear
+//! [`HandshakeError::VersionMismatch`] on both sides.
 //!
 //! ```text
 //! initiator                                   acceptor

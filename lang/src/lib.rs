@@ -8,7 +8,9 @@
 //! `(path, source)` pairs.
 #![forbid(unsafe_code)]
 
+pub mod ast;
 pub mod diag;
 pub mod lexer;
+pub mod parser;
 pub mod source;
 pub mod token;

@@ -9,8 +9,10 @@
 #![forbid(unsafe_code)]
 
 pub mod ast;
+pub mod builtins;
 pub mod diag;
 pub mod lexer;
 pub mod parser;
 pub mod source;
 pub mod token;
+pub mod types;

@@ -324,5 +324,17 @@ impl Parser {
     }
 }
 
+/// Parses a type expression (used for builtin signatures and tools).
+pub fn parse_type(file: FileId, src: &str) -> (Option<ast::TypeExpr>, Vec<Diagnostic>) {
+    let (tokens, mut diags) = lexer::lex(file, src);
+    let mut p = Parser::new(file, tokens, 0);
+    let t = p.type_expr().ok();
+    if t.is_some() && !p.at(&TokenKind::Eof) {
+        p.unexpected("end of input");
+    }
+    diags.append(&mut p.diags);
+    (t, diags)
+}
+
 #[cfg(test)]
 mod tests;

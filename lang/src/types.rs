@@ -77,11 +77,7 @@ impl Type {
     /// Free type variables, in first-occurrence order.
     pub fn vars(&self, out: &mut Vec<TyVar>) {
         match self {
-            Type::Var(v) => {
-                if !out.contains(v) {
-                    out.push(*v);
-                }
-            }
+            Type::Var(v) if !out.contains(v) => out.push(*v),
             Type::Tuple(ts) | Type::Named(_, ts) => ts.iter().for_each(|t| t.vars(out)),
             Type::List(t) | Type::Set(t) => t.vars(out),
             Type::Map(k, v) => {

@@ -11,7 +11,9 @@
 pub mod ast;
 pub mod builtins;
 pub mod diag;
+pub mod hir;
 pub mod lexer;
+pub mod modules;
 pub mod parser;
 pub mod source;
 pub mod token;

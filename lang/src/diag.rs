@@ -46,6 +46,11 @@ macro_rules! codes {
                 }
             }
 
+            /// True for lexer and parser codes (`E00xx`, `E01xx`).
+            pub fn is_syntax(self) -> bool {
+                self.as_str().starts_with("E00") || self.as_str().starts_with("E01")
+            }
+
             /// Every code, in catalogue order.
             pub const ALL: &'static [Code] = &[$(Code::$name,)*];
         }

@@ -296,10 +296,12 @@ pub enum ExprKind {
         ctor: u32,
         args: Vec<Expr>,
     },
+    /// Field `index` of struct `ty`; `name` is kept for diagnostics.
     Field {
         expr: Box<Expr>,
         ty: TypeId,
         index: u32,
+        name: String,
     },
     /// `xs[i]` on a list (Int index) or map (key).
     Index {

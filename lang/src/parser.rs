@@ -22,7 +22,7 @@ use crate::source::{FileId, Span};
 use crate::token::{Token, TokenKind};
 
 /// Maximum nesting of expressions, patterns, types and blocks.
-pub const MAX_DEPTH: u32 = 96;
+pub const MAX_DEPTH: u32 = 64;
 
 /// Lexes and parses one file. Diagnostics from both phases are returned.
 pub fn parse(file: FileId, src: &str) -> (SourceFile, Vec<Diagnostic>) {
@@ -250,6 +250,15 @@ impl Parser {
         }
     }
 
+    /// [`Parser::recover_stmt`], but always consumes at least one token
+    /// when the failed construct began at `start`, so loops make progress.
+    pub(crate) fn recover_stmt_from(&mut self, start: usize) {
+        self.recover_stmt();
+        if self.pos == start {
+            self.bump();
+        }
+    }
+
     /// Skips to the next line that starts an item.
     pub(crate) fn recover_item(&mut self) {
         loop {
@@ -298,6 +307,7 @@ impl Parser {
             if self.at(&TokenKind::Eof) || terminators.contains(self.peek()) {
                 return stmts;
             }
+            let start = self.pos;
             match self.stmt() {
                 Ok(s) => {
                     stmts.push(s);
@@ -306,10 +316,10 @@ impl Parser {
                         || terminators.contains(self.peek()))
                     {
                         self.unexpected("end of line");
-                        self.recover_stmt();
+                        self.recover_stmt_from(start);
                     }
                 }
-                Err(Fail) => self.recover_stmt(),
+                Err(Fail) => self.recover_stmt_from(start),
             }
         }
     }

@@ -616,15 +616,16 @@ impl Parser {
                 }
                 _ => {}
             }
+            let start = self.pos;
             match self.arm() {
                 Ok(a) => {
                     arms.push(a);
                     if !(self.eat(&TokenKind::Newline) || self.at(&TokenKind::End)) {
                         self.unexpected("end of line after the arm");
-                        self.recover_stmt();
+                        self.recover_stmt_from(start);
                     }
                 }
-                Err(Fail) => self.recover_stmt(),
+                Err(Fail) => self.recover_stmt_from(start),
             }
         }
         Ok((arms, after))

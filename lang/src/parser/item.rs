@@ -289,26 +289,27 @@ impl Parser {
         let mut handlers = Vec::new();
         loop {
             self.skip_newlines();
+            let start = self.pos;
             match self.peek() {
                 TokenKind::End | TokenKind::Eof => break,
                 TokenKind::Fn | TokenKind::Def => match self.fn_decl() {
                     Ok(f) => fns.push(f),
-                    Err(Fail) => self.recover_stmt(),
+                    Err(Fail) => self.recover_stmt_from(start),
                 },
                 TokenKind::Pub if matches!(self.peek_at(1), TokenKind::Fn | TokenKind::Def) => {
                     self.bump();
                     match self.fn_decl() {
                         Ok(f) => fns.push(f),
-                        Err(Fail) => self.recover_stmt(),
+                        Err(Fail) => self.recover_stmt_from(start),
                     }
                 }
                 TokenKind::Call | TokenKind::Cast => match self.handler() {
                     Ok(h) => handlers.push(h),
-                    Err(Fail) => self.recover_stmt(),
+                    Err(Fail) => self.recover_stmt_from(start),
                 },
                 _ => {
                     self.unexpected("`fn`, `call` or `cast` in a service");
-                    self.recover_stmt();
+                    self.recover_stmt_from(start);
                 }
             }
         }
@@ -371,12 +372,13 @@ impl Parser {
         let mut children = Vec::new();
         loop {
             self.skip_newlines();
+            let start = self.pos;
             match self.peek() {
                 TokenKind::End | TokenKind::Eof => break,
                 TokenKind::Ident(n)
                     if n == "child" && matches!(self.peek_at(1), TokenKind::Ident(_)) =>
                 {
-                    let start = self.bump().span;
+                    let cstart = self.bump().span;
                     let r = (|| {
                         let id = self.ident("a child name")?;
                         self.expect(&TokenKind::Do)?;
@@ -385,17 +387,17 @@ impl Parser {
                         Ok(ChildSpec {
                             id,
                             settings: s,
-                            span: start.to(self.prev_span()),
+                            span: cstart.to(self.prev_span()),
                         })
                     })();
                     match r {
                         Ok(c) => children.push(c),
-                        Err(Fail) => self.recover_stmt(),
+                        Err(Fail) => self.recover_stmt_from(start),
                     }
                 }
                 _ => match self.setting() {
                     Ok(s) => settings.push(s),
-                    Err(Fail) => self.recover_stmt(),
+                    Err(Fail) => self.recover_stmt_from(start),
                 },
             }
         }

@@ -348,3 +348,19 @@ fn item_spans_cover_the_item() {
     let sf = parse_ok("\nfn sq(x) = x * x\n");
     assert_eq!(sf.items[0].span, Span::new(FileId(0), 1, 17));
 }
+
+#[test]
+fn recovery_always_makes_progress() {
+    // Tokens that stop statement recovery (`else`, `after`, `|`) in the
+    // wrong place must not loop forever.
+    for src in [
+        "fn f() do\n  else\n  after\n  |\nend\n",
+        "fn f() = case x do\n  else -> 1\nend\n",
+        "service S do\n  else\nend\n",
+        "supervisor S do\n  | x\nend\n",
+    ] {
+        let (_, diags) = parse(FileId(0), src);
+        assert!(!diags.is_empty(), "{src}");
+        assert!(diags.len() < 10, "{src}: {diags:#?}");
+    }
+}

@@ -1,0 +1,1 @@
+pub fn list() -> List<String> = ["write", "test"]

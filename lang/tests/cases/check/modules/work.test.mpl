@@ -1,0 +1,1 @@
+this file is a test file and is not part of the build (

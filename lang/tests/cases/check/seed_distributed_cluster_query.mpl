@@ -1,0 +1,11 @@
+# Extracted verbatim from shared/seeds/distributed-actors.md.
+fn main() do
+  Node.start("app@localhost:4000", "my_cookie")
+  Node.connect("worker@localhost:4001")
+
+  let me = Node.self()
+  println("I am: ${me}")
+
+  let nodes = Node.list()
+  println("Connected nodes: ${nodes}")
+end

@@ -1,0 +1,3 @@
+import A
+
+fn main() = 1

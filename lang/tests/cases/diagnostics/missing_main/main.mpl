@@ -1,0 +1,1 @@
+fn helper() = 1

@@ -1,0 +1,6 @@
+import Work
+from Work import secret
+
+fn main() do
+  Work.hidden()
+end

@@ -1,0 +1,2 @@
+fn hidden() = 1
+fn secret() = 2

@@ -1,0 +1,4 @@
+import Nowhere
+from Work import nothing
+
+fn main() = 1

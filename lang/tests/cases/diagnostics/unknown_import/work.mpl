@@ -1,0 +1,1 @@
+pub fn something() = 1

@@ -30,6 +30,8 @@ pub mod context;
 pub mod dist;
 pub mod inbound;
 mod mailbox;
+#[cfg(not(loom))]
+pub mod node;
 pub mod pid;
 pub mod process;
 pub mod registry;

@@ -86,6 +86,9 @@ pub(crate) struct Shared {
     rr: AtomicUsize,
     ext_refs: AtomicU64,
     started: Instant,
+    /// The node this runtime became (`node::Node::start`), if any.
+    #[cfg(not(loom))]
+    pub(crate) dist: std::sync::OnceLock<std::sync::Arc<crate::node::Dist>>,
 }
 
 impl Shared {
@@ -124,6 +127,12 @@ impl Shared {
     fn external_ref(&self) -> Ref {
         let n = self.ext_refs.fetch_add(1, Ordering::Relaxed);
         Ref::from_parts(NodeId::LOCAL, (n << 16) | 0xFFFF)
+    }
+
+    /// Deliver an envelope from a thread outside the schedulers.
+    #[cfg(not(loom))]
+    pub(crate) fn push_envelope(&self, env: Envelope) -> bool {
+        self.push(env)
     }
 
     fn push(&self, env: Envelope) -> bool {
@@ -196,6 +205,8 @@ impl Runtime {
             rr: AtomicUsize::new(0),
             ext_refs: AtomicU64::new(0),
             started: Instant::now(),
+            #[cfg(not(loom))]
+            dist: std::sync::OnceLock::new(),
             config,
         });
         let cpus = if shared.config.pin {

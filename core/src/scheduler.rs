@@ -77,6 +77,9 @@ pub(crate) struct Scheduler {
     drained: Vec<Batch>,
     fired: Vec<TimerEvent>,
     next_ref: u64,
+    /// Frames for other nodes, sealed once per link at the end of a slice.
+    #[cfg(not(loom))]
+    remote: crate::node::RemoteBatch,
 }
 
 fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
@@ -110,6 +113,8 @@ impl Scheduler {
             drained: Vec::new(),
             fired: Vec::new(),
             next_ref: 0,
+            #[cfg(not(loom))]
+            remote: crate::node::RemoteBatch::default(),
             shared,
         }
     }
@@ -323,6 +328,10 @@ impl Scheduler {
         self.shared
             .registry
             .process_exited(pid, pcb.has_flag(HAS_NAME));
+        #[cfg(not(loom))]
+        if let Some(d) = self.shared.dist.get() {
+            d.local_exit(pid);
+        }
         let Pcb {
             mailbox,
             behaviour,
@@ -401,6 +410,14 @@ impl Scheduler {
     /// Without a connection, messages are dropped (as Erlang does) and
     /// links and monitors fire at once with `noconnection`.
     fn route_remote(&mut self, to: Pid, sig: Signal) {
+        #[cfg(not(loom))]
+        let sig = match self.shared.dist.get() {
+            Some(d) => match d.route(to, sig, &mut self.remote) {
+                Ok(()) => return,
+                Err(sig) => sig,
+            },
+            None => sig,
+        };
         match sig {
             Signal::Link { from } => self.signal(
                 from,
@@ -440,6 +457,12 @@ impl Scheduler {
     }
 
     fn flush(&mut self) {
+        #[cfg(not(loom))]
+        if !self.remote.is_empty()
+            && let Some(d) = self.shared.dist.get()
+        {
+            d.flush(&mut self.remote);
+        }
         if self.dirty.is_empty() {
             return;
         }

@@ -231,7 +231,7 @@ pub struct SpawnRequestBody {
 }
 
 /// Why a remote spawn failed.
-#[derive(Archive, Serialize, Debug, Clone, PartialEq, Eq)]
+#[derive(Archive, Serialize, rkyv::Deserialize, Debug, Clone, PartialEq, Eq)]
 #[rkyv(derive(Debug))]
 pub enum SpawnFailure {
     /// No function of that name in the receiver's program.

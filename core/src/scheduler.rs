@@ -152,6 +152,10 @@ impl Scheduler {
                 self.run_one(slot, generation);
                 self.handle_local_signals();
                 self.flush();
+                // Shutdown must not wait for busy processes to go idle.
+                if self.shared.shutdown.load(Ordering::Relaxed) {
+                    break;
+                }
                 continue;
             }
             self.flush();

@@ -215,6 +215,18 @@ impl Connection for TcpConnection {
         self.shut(CloseReason::Local);
     }
 
+    fn abort(&self) {
+        let mut out = self.lock();
+        if out.closed.is_none() {
+            out.closed = Some(CloseReason::Local);
+        }
+        out.queued = Vec::new();
+        drop(out);
+        self.wake_writer.notify_all();
+        // Unblocks a writer stuck in write() and the reader.
+        let _ = self.stream.shutdown(Shutdown::Both);
+    }
+
     fn peer_addr(&self) -> SocketAddr {
         self.peer
     }

@@ -1558,6 +1558,7 @@ impl Dist {
         let hs_limit = self.cfg.handshake_timeout;
         for link in conns {
             let mut close = None;
+            let mut abort = false;
             {
                 let mut rx = lock(&link.rx);
                 match &mut rx.phase {
@@ -1570,6 +1571,7 @@ impl Dist {
                             link.send(&wire);
                         }
                         Action::Down { silent_for } => {
+                            abort = true;
                             close = Some(format!(
                                 "no bytes for {silent_for:?} (heartbeat timeout; MESH_HEARTBEAT_MS)"
                             ));
@@ -1600,8 +1602,10 @@ impl Dist {
                     }
                 }
             }
-            if let Some(why) = close {
-                link.close(why);
+            match close {
+                Some(why) if abort => link.abort(why),
+                Some(why) => link.close(why),
+                None => {}
             }
         }
         // Redial known nodes that are down.

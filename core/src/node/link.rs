@@ -162,6 +162,18 @@ impl Link {
     }
 
     /// Close with a reason that `on_closed` will log. The first reason wins.
+    /// Close at once, dropping whatever is queued (a dead peer).
+    pub(crate) fn abort(&self, why: String) {
+        {
+            let mut r = lock(&self.close_reason);
+            if r.is_none() {
+                *r = Some(why);
+            }
+        }
+        lock(&self.tls).closed = true;
+        self.conn.abort();
+    }
+
     pub(crate) fn close(&self, why: String) {
         {
             let mut r = lock(&self.close_reason);

@@ -66,6 +66,11 @@ pub trait Connection: Send + Sync + std::fmt::Debug + 'static {
     /// then the receiver gets `on_closed(Local)` (unless it already got
     /// another reason). Idempotent.
     fn close(&self);
+    /// Close at once, discarding queued bytes (a peer declared dead gets
+    /// nothing more, and a backlog it stopped reading must not keep the
+    /// connection open). The receiver gets `on_closed(Local)` unless it
+    /// already got another reason. Idempotent.
+    fn abort(&self);
     fn peer_addr(&self) -> SocketAddr;
     fn local_addr(&self) -> SocketAddr;
 }

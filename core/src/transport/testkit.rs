@@ -440,4 +440,46 @@ pub fn run_all(t: &dyn Transport, overflow_limit: usize) {
     refused_connections_are_closed(t);
     connect_errors_and_listener_close(t);
     a_peer_that_never_reads_overflows(t, overflow_limit);
+    abort_discards_queued_bytes(t);
+}
+
+/// `abort` closes without flushing: a peer that stopped reading gets only
+/// what was already in flight, and the close is reported as `Local`.
+pub fn abort_discards_queued_bytes(t: &dyn Transport) {
+    let sink = StdListener::bind("127.0.0.1:0").unwrap_or_else(|e| panic!("bind: {e}"));
+    // A small receive window, so most of what is queued stays queued.
+    nix::sys::socket::setsockopt(&sink, nix::sys::socket::sockopt::RcvBuf, &4096)
+        .unwrap_or_else(|e| panic!("SO_RCVBUF: {e}"));
+    let addr = sink.local_addr().unwrap_or_else(|e| panic!("addr: {e}"));
+    let rec = Recorder::new();
+    let r = rec.clone();
+    let conn = t
+        .connect(addr, WAIT, Box::new(move |_| r.receiver()))
+        .unwrap_or_else(|e| panic!("connect: {e}"));
+    let (mut held, _) = sink.accept().unwrap_or_else(|e| panic!("accept: {e}"));
+    let chunk = vec![1u8; 1 << 20];
+    let queued = 8usize << 20;
+    for _ in 0..8 {
+        conn.send(&[&chunk]).unwrap_or_else(|e| panic!("send: {e}"));
+    }
+    // Let the writer fill the socket buffers, then abort.
+    std::thread::sleep(Duration::from_millis(50));
+    conn.abort();
+    // Read to the end at once: a graceful close would now flush it all.
+    held.set_read_timeout(Some(WAIT)).ok();
+    let mut got = 0usize;
+    let mut buf = vec![0u8; 1 << 16];
+    loop {
+        match held.read(&mut buf) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => got += n,
+        }
+    }
+    assert!(
+        rec.wait_for(|_, closed| !closed.is_empty()),
+        "abort never completed"
+    );
+    assert_eq!(rec.closed(), vec![CloseReason::Local]);
+    assert!(got < queued, "abort flushed all {queued} queued bytes");
+    assert!(conn.send(&[b"x"]).is_err(), "send after abort must fail");
 }

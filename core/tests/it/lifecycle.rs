@@ -194,3 +194,29 @@ fn scheduler_count_comes_from_the_environment_with_clear_errors() {
     let err = Runtime::start(Config::default().with_schedulers(0)).expect_err("zero");
     assert!(err.to_string().contains("from 1 to"), "{err}");
 }
+
+#[test]
+fn shutdown_completes_while_processes_are_busy() {
+    let rt = Runtime::start(Config::default().with_schedulers(2)).expect("runtime");
+    // Two processes that are never idle: each message makes another.
+    for _ in 0..2 {
+        let pid = rt
+            .handle()
+            .spawn(actor_fn(|cx, msg| {
+                cx.send(cx.pid(), msg);
+                Flow::Continue
+            }))
+            .expect("spawn");
+        rt.handle().send(pid, Term::Int(0)).expect("send");
+    }
+    std::thread::sleep(Duration::from_millis(50));
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        rt.shutdown();
+        let _ = tx.send(());
+    });
+    assert!(
+        rx.recv_timeout(WAIT).is_ok(),
+        "shutdown waited for busy processes to go idle"
+    );
+}

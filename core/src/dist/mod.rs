@@ -12,7 +12,8 @@
 //! * [`frame`]: framing after the handshake; [`term_codec`]: terms inside
 //!   frames, with pids re-qualified per connection.
 //! * [`heartbeat`]: the failure detector of one link.
-//! * [`global`]: the replicated global name registry.
+//! * [`global`]: the replicated global name registry; [`global_view`]: its
+//!   copy for lock-light reads from scheduler threads.
 //!
 //! One link, in order: the transport reports a connection; the driver makes
 //! a [`tls::TlsSession`] and moves ciphertext through it; once
@@ -29,6 +30,7 @@
 pub mod config;
 pub mod frame;
 pub mod global;
+pub mod global_view;
 pub mod handshake;
 pub mod heartbeat;
 pub mod name;

@@ -30,6 +30,7 @@ use crate::dist::frame::{
     PeerListBody, SendBody, SendNamedBody, SpawnFailure, SpawnReplyBody, SpawnRequestBody,
 };
 use crate::dist::global::{GlobalEffect, GlobalError, GlobalRegistry, GlobalUpdate};
+use crate::dist::global_view::GlobalView;
 use crate::dist::handshake::{
     Admission, Existing, Handshake, HandshakeConfig, HandshakeError, Progress, admission,
 };
@@ -118,7 +119,7 @@ pub(crate) struct Dist {
     pub(crate) state: Mutex<State>,
     /// Readable copy of the global registry: `whereis` never waits for the
     /// control plane.
-    global_view: RwLock<HashMap<Arc<str>, Pid>>,
+    global_view: GlobalView,
     /// Global names owned by local processes (process exits check it).
     local_globals: AtomicUsize,
     pub(crate) spawn_fns: RwLock<HashMap<String, SpawnFn>>,
@@ -227,7 +228,7 @@ impl Dist {
                 spawns: HashMap::new(),
                 listener: None,
             }),
-            global_view: RwLock::new(HashMap::new()),
+            global_view: GlobalView::new(),
             local_globals: AtomicUsize::new(0),
             spawn_fns: RwLock::new(HashMap::new()),
             stopped: AtomicBool::new(false),
@@ -422,16 +423,11 @@ impl Dist {
     // ----------------------------------------------------------------
 
     pub(crate) fn global_whereis(&self, name: &str) -> Option<Pid> {
-        read(&self.global_view).get(name).copied()
+        self.global_view.whereis(name)
     }
 
     pub(crate) fn global_names(&self) -> Vec<(Arc<str>, Pid)> {
-        let mut v: Vec<_> = read(&self.global_view)
-            .iter()
-            .map(|(n, p)| (Arc::clone(n), *p))
-            .collect();
-        v.sort();
-        v
+        self.global_view.entries()
     }
 
     pub(crate) fn global_register(&self, name: &str, pid: Pid) -> Result<(), GlobalError> {
@@ -440,12 +436,7 @@ impl Dist {
         st.global.register(name, pid, &mut effects)?;
         self.local_globals.fetch_add(1, Ordering::AcqRel);
         self.apply_global(&mut st, effects);
-        let now = st.global.whereis(name);
-        let mut view = write(&self.global_view);
-        match now {
-            Some(p) => view.insert(Arc::from(name), p),
-            None => view.remove(name),
-        };
+        self.global_view.set(name, st.global.whereis(name));
         Ok(())
     }
 
@@ -455,12 +446,7 @@ impl Dist {
         st.global.unregister(name, &mut effects)?;
         self.local_globals.fetch_sub(1, Ordering::AcqRel);
         self.apply_global(&mut st, effects);
-        let now = st.global.whereis(name);
-        let mut view = write(&self.global_view);
-        match now {
-            Some(p) => view.insert(Arc::from(name), p),
-            None => view.remove(name),
-        };
+        self.global_view.set(name, st.global.whereis(name));
         Ok(())
     }
 
@@ -472,7 +458,7 @@ impl Dist {
             .collect();
         let mine = st.global.iter().filter(|(_, e)| e.pid.is_local()).count();
         self.local_globals.store(mine, Ordering::Release);
-        *write(&self.global_view) = fresh;
+        self.global_view.replace(fresh);
     }
 
     /// Carry out registry effects (state lock held).

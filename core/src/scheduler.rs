@@ -228,6 +228,12 @@ impl Scheduler {
             }
             i = i.wrapping_add(1);
             if i.is_multiple_of(64) {
+                // Let threads that share this CPU run (a node's transport
+                // threads, another runtime's scheduler): spinning must not
+                // delay the very work it waits for. With nothing else
+                // runnable this returns at once. Measured: remote RTT
+                // 150 -> 35 us, local cross-core ping-pong unchanged.
+                std::thread::yield_now();
                 let now = Instant::now();
                 if self.timers.next_deadline().is_some_and(|d| d <= now) {
                     return;

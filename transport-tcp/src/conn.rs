@@ -91,6 +91,25 @@ impl TcpConnection {
         &self.stream
     }
 
+    /// One non-blocking write. `None` when the socket would block or
+    /// failed (the writer thread then meets the error and reports it).
+    fn try_write(&self, b: &[u8]) -> Option<usize> {
+        use nix::sys::socket::{MsgFlags, send};
+        use std::os::fd::AsRawFd;
+        loop {
+            match send(
+                self.stream.as_raw_fd(),
+                b,
+                MsgFlags::MSG_DONTWAIT | MsgFlags::MSG_NOSIGNAL,
+            ) {
+                Ok(0) => return None,
+                Ok(n) => return Some(n),
+                Err(nix::errno::Errno::EINTR) => continue,
+                Err(_) => return None,
+            }
+        }
+    }
+
     fn lock(&self) -> MutexGuard<'_, Outbox> {
         self.out.lock().unwrap_or_else(|p| p.into_inner())
     }
@@ -200,6 +219,36 @@ impl Connection for TcpConnection {
             return Err(TransportError::Closed);
         }
         let was_empty = out.queued.is_empty();
+        if was_empty && out.in_flight == 0 && !out.writer_done {
+            // Nothing queued or being written: write from this thread
+            // without blocking (saves a hand-off to the writer thread, the
+            // largest cost of a small message's latency). Whatever the
+            // socket does not take now is queued, under the same lock, so
+            // the writer sends it next, in order.
+            let mut rest: Option<(usize, usize)> = None;
+            'bufs: for (i, b) in bufs.iter().enumerate() {
+                let mut off = 0;
+                while off < b.len() {
+                    match self.try_write(&b[off..]) {
+                        Some(n) => off += n,
+                        None => {
+                            rest = Some((i, off));
+                            break 'bufs;
+                        }
+                    }
+                }
+            }
+            let Some((i, off)) = rest else {
+                return Ok(());
+            };
+            out.queued.extend_from_slice(&bufs[i][off..]);
+            for b in &bufs[i + 1..] {
+                out.queued.extend_from_slice(b);
+            }
+            drop(out);
+            self.wake_writer.notify_one();
+            return Ok(());
+        }
         out.queued.reserve(len);
         for b in bufs {
             out.queued.extend_from_slice(b);

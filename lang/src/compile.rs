@@ -18,6 +18,7 @@
 
 pub mod bytecode;
 mod fold;
+mod uses;
 
 use std::collections::HashMap;
 
@@ -286,6 +287,12 @@ struct FnGen<'c, 'h> {
     loops: Vec<LoopCx>,
     last_line: u32,
     file: u32,
+    /// Syntactic uses of each local in the whole body.
+    uses: Vec<u32>,
+    /// Inside a loop body, loop condition or guard: a single syntactic use
+    /// may run more than once, or be followed by another clause reading
+    /// the same argument register, so no local is moved out there.
+    no_take: u32,
 }
 
 /// Placeholder jump target, patched later.
@@ -316,6 +323,8 @@ impl<'c, 'h> FnGen<'c, 'h> {
             loops: Vec::new(),
             last_line: 0,
             file: span.file.0,
+            uses: vec![0; locals.len()],
+            no_take: 0,
         }
     }
 
@@ -352,6 +361,7 @@ impl<'c, 'h> FnGen<'c, 'h> {
             | Op::JumpIfNot { to: t, .. }
             | Op::JumpIf { to: t, .. }
             | Op::BranchNot { to: t, .. }
+            | Op::BranchNotImm { to: t, .. }
             | Op::LoopTest { done: t, .. }
             | Op::Receive { on_timeout: t, .. }
             | Op::TestShape { fail: t, .. }
@@ -382,6 +392,11 @@ impl<'c, 'h> FnGen<'c, 'h> {
         self.next = self.next.saturating_add(n);
         self.max = self.max.max(self.next);
         r
+    }
+
+    /// True when this (only) use of `l` may move the value out.
+    fn last_use(&self, l: hir::LocalId) -> bool {
+        self.no_take == 0 && self.uses.get(l.0 as usize) == Some(&1)
     }
 
     fn local(&self, l: hir::LocalId) -> Reg {
@@ -451,6 +466,12 @@ impl<'c, 'h> FnGen<'c, 'h> {
                 }
             }
         }
+        for cl in clauses {
+            if let Some(g) = &cl.guard {
+                uses::count(g, &mut self.uses);
+            }
+            uses::count(&cl.body, &mut self.uses);
+        }
         let single = clauses.len() == 1;
         let mut end_fail: Vec<usize> = Vec::new();
         for cl in clauses {
@@ -462,7 +483,9 @@ impl<'c, 'h> FnGen<'c, 'h> {
                 self.pattern(p, i as Reg, &mut fail);
             }
             if let Some(g) = &cl.guard {
+                self.no_take += 1;
                 self.cond_false(g, &mut fail);
+                self.no_take -= 1;
             }
             self.expr(&cl.body, Dest::Return);
             end_fail = fail;
@@ -486,7 +509,9 @@ impl<'c, 'h> FnGen<'c, 'h> {
     /// Puts `e`'s value in some register (a local's own register when
     /// `e` is a local) and returns it.
     fn operand(&mut self, e: &Expr) -> Reg {
-        if let ExprKind::Local(l) = e.kind {
+        if let ExprKind::Local(l) = e.kind
+            && !self.last_use(l)
+        {
             return self.local(l);
         }
         let r = self.temp();
@@ -545,7 +570,12 @@ impl<'c, 'h> FnGen<'c, 'h> {
             }
             ExprKind::Local(l) => {
                 let r = self.local(*l);
-                self.deliver(r, dest);
+                match dest {
+                    Dest::Reg(d) if d != r && self.last_use(*l) => {
+                        self.emit(Op::Take { dst: d, src: r });
+                    }
+                    _ => self.deliver(r, dest),
+                }
             }
             ExprKind::Fn(f) => {
                 let idx = self.konst(Const::Fn(f.0));
@@ -605,7 +635,8 @@ impl<'c, 'h> FnGen<'c, 'h> {
                 let r = self.target(dest);
                 match tail {
                     Some(t) => {
-                        let tr = self.operand(t);
+                        let tr = self.temp();
+                        self.expr(t, Dest::Reg(tr));
                         self.emit(Op::ListCons {
                             dst: r,
                             base,
@@ -781,6 +812,7 @@ impl<'c, 'h> FnGen<'c, 'h> {
                 body,
             } => self.for_loop(pat, iter, filter.as_deref(), body, dest),
             ExprKind::While { cond, body } => {
+                self.no_take += 1;
                 let top = self.here();
                 let mut f = Vec::new();
                 self.cond_false(cond, &mut f);
@@ -799,6 +831,7 @@ impl<'c, 'h> FnGen<'c, 'h> {
                 self.patch_all(&f, end);
                 self.patch_all(&lp.breaks, end);
                 self.patch_all(&lp.continues, top);
+                self.no_take -= 1;
                 let r = self.target(dest);
                 self.emit(Op::Unit { dst: r });
                 self.ret_if(dest, r);
@@ -942,9 +975,6 @@ impl<'c, 'h> FnGen<'c, 'h> {
                         return;
                     }
                 }
-                let a = self.operand(lhs);
-                let b = self.operand(rhs);
-                let r = self.target(dest);
                 let bin = match op {
                     BinOp::Add => Bin::Add,
                     BinOp::Sub => Bin::Sub,
@@ -960,6 +990,26 @@ impl<'c, 'h> FnGen<'c, 'h> {
                     BinOp::Concat => Bin::Concat,
                     _ => Bin::Append,
                 };
+                if self.c.opts.optimize
+                    && let ExprKind::Lit(Literal::Int(k)) = rhs.kind
+                    && let Ok(imm) = i32::try_from(k)
+                    && !matches!(bin, Bin::Concat | Bin::Append)
+                {
+                    let a = self.operand(lhs);
+                    let r = self.target(dest);
+                    self.at(e.span);
+                    self.emit(Op::BinImm {
+                        op: bin,
+                        dst: r,
+                        a,
+                        imm,
+                    });
+                    self.ret_if(dest, r);
+                    return;
+                }
+                let a = self.operand(lhs);
+                let b = self.operand(rhs);
+                let r = self.target(dest);
                 self.at(e.span);
                 self.emit(Op::Bin {
                     op: bin,
@@ -979,6 +1029,21 @@ impl<'c, 'h> FnGen<'c, 'h> {
         match &cond.kind {
             ExprKind::Binary { op, lhs, rhs } if cmp_of(*op).is_some() => {
                 let cmp = cmp_of(*op).unwrap_or(Cmp::Eq);
+                if self.c.opts.optimize
+                    && let ExprKind::Lit(Literal::Int(k)) = rhs.kind
+                    && let Ok(imm) = i32::try_from(k)
+                {
+                    let a = self.operand(lhs);
+                    self.at(cond.span);
+                    fail.push(self.emit(Op::BranchNotImm {
+                        cmp,
+                        a,
+                        imm,
+                        to: PATCH,
+                    }));
+                    self.next = mark;
+                    return;
+                }
                 let a = self.operand(lhs);
                 let b = self.operand(rhs);
                 self.at(cond.span);
@@ -1076,7 +1141,9 @@ impl<'c, 'h> FnGen<'c, 'h> {
             fail.clear();
             self.pattern(&arm.pat, s, &mut fail);
             if let Some(g) = &arm.guard {
+                self.no_take += 1;
                 self.cond_false(g, &mut fail);
+                self.no_take -= 1;
             }
             self.expr(&arm.body, dest);
             if dest != Dest::Return {
@@ -1146,6 +1213,8 @@ impl<'c, 'h> FnGen<'c, 'h> {
             loops: Vec::new(),
             last_line: 0,
             file: self.file,
+            uses: self.uses.clone(),
+            no_take: 1,
         };
         sub.expr(g, Dest::Return);
         let f = sub.finish();
@@ -1487,6 +1556,7 @@ impl<'c, 'h> FnGen<'c, 'h> {
         }
         let mut skip = Vec::new();
         let mut bad = Vec::new();
+        self.no_take += 1;
         self.pattern(pat, x, &mut bad);
         if let Some(f) = filter {
             self.cond_false(f, &mut skip);
@@ -1502,6 +1572,7 @@ impl<'c, 'h> FnGen<'c, 'h> {
             breaks: Vec::new(),
             continues: Vec::new(),
         });
+        self.no_take -= 1;
         let step = self.here();
         self.patch_all(&skip, step);
         self.patch_all(&lp.continues, step);

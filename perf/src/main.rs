@@ -12,6 +12,7 @@
 //! Speed is measured here, never asserted in tests.
 
 mod alloc;
+mod lang;
 mod local;
 mod peer;
 mod report;
@@ -112,7 +113,7 @@ fn main() -> ExitCode {
 
 fn run(args: &Args) -> Result<(), PerfError> {
     if args.list {
-        for s in local::SCENARIOS {
+        for s in local::SCENARIOS.iter().chain(lang::SCENARIOS) {
             println!("{s}");
         }
         return Ok(());
@@ -123,7 +124,7 @@ fn run(args: &Args) -> Result<(), PerfError> {
         args.scenarios.clone()
     };
     for s in &scenarios {
-        if !local::SCENARIOS.contains(&s.as_str()) {
+        if !local::SCENARIOS.contains(&s.as_str()) && !lang::SCENARIOS.contains(&s.as_str()) {
             return Err(PerfError::UnknownScenario(s.clone()));
         }
     }
@@ -143,6 +144,13 @@ fn run(args: &Args) -> Result<(), PerfError> {
     for scenario in &scenarios {
         if !args.json {
             eprintln!("running {scenario} ({reps} repetitions)...");
+        }
+        if lang::SCENARIOS.contains(&scenario.as_str()) {
+            // Runs its peers (Erlang, Lua) itself, as extra rows.
+            for sample in lang::run(scenario, reps, args.quick, &base)? {
+                ours.add(scenario, &sample);
+            }
+            continue;
         }
         for _ in 0..reps {
             for sample in local::run(scenario, &sizes, &base)? {

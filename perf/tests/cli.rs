@@ -96,7 +96,14 @@ fn list_names_every_scenario() {
             "send-cross",
             "pingpong-local",
             "pingpong-cross",
-            "ring"
+            "ring",
+            "lang-fib",
+            "lang-loop",
+            "lang-list",
+            "lang-actors",
+            "lang-ring",
+            "lang-build",
+            "lang-hello"
         ]
     );
 }

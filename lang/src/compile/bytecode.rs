@@ -18,7 +18,7 @@
 use serde::{Deserialize, Serialize};
 
 /// Bumped whenever the encoding of [`Program`] changes.
-pub const FORMAT_VERSION: u32 = 1;
+pub const FORMAT_VERSION: u32 = 2;
 
 /// A register number, relative to the frame base.
 pub type Reg = u16;
@@ -179,6 +179,12 @@ pub enum Op {
         dst: Reg,
         src: Reg,
     },
+    /// Move out of `src` (its last use), leaving unit behind, so the
+    /// value stays unshared and can be updated in place.
+    Take {
+        dst: Reg,
+        src: Reg,
+    },
     /// A constant from the pool.
     Const {
         dst: Reg,
@@ -208,6 +214,13 @@ pub enum Op {
         a: Reg,
         imm: i16,
     },
+    /// `a op imm` with an integer immediate (release mode).
+    BinImm {
+        op: Bin,
+        dst: Reg,
+        a: Reg,
+        imm: i32,
+    },
     Neg {
         dst: Reg,
         a: Reg,
@@ -233,6 +246,13 @@ pub enum Op {
         cmp: Cmp,
         a: Reg,
         b: Reg,
+        to: Label,
+    },
+    /// Jump when `a cmp imm` does *not* hold (release mode).
+    BranchNotImm {
+        cmp: Cmp,
+        a: Reg,
+        imm: i32,
         to: Label,
     },
     /// Call global function `func` with `n` arguments in `base..base+n`.
@@ -279,7 +299,8 @@ pub enum Op {
         base: Reg,
         n: u16,
     },
-    /// The `n` elements in `base..` followed by the list in `tail`.
+    /// The `n` elements in `base..` followed by the list in `tail` (a
+    /// temporary the instruction consumes).
     ListCons {
         dst: Reg,
         base: Reg,

@@ -35,24 +35,58 @@ fn take(t: &mut Term) -> Term {
     std::mem::replace(t, Term::Unit)
 }
 
+/// Stores `v` in a register. Overwriting a value without heap parts needs
+/// no destructor call, which matters in arithmetic loops.
+#[inline(always)]
+fn put(slot: &mut Term, v: Term) {
+    if matches!(
+        slot,
+        Term::Int(_) | Term::Float(_) | Term::Bool(_) | Term::Unit | Term::Atom(_)
+    ) {
+        std::mem::forget(std::mem::replace(slot, v));
+    } else {
+        *slot = v;
+    }
+}
+
+/// Integer arithmetic and comparison without the error paths: `None`
+/// means "take the slow path" (overflow, division by zero, or an operator
+/// that is not arithmetic).
+#[inline(always)]
+fn int_fast(op: Bin, x: i64, y: i64) -> Option<Term> {
+    Some(match op {
+        Bin::Add => Term::Int(x.checked_add(y)?),
+        Bin::Sub => Term::Int(x.checked_sub(y)?),
+        Bin::Mul => Term::Int(x.checked_mul(y)?),
+        Bin::Div if y != 0 => Term::Int(x.checked_div(y)?),
+        Bin::Rem if y != 0 => Term::Int(x.checked_rem(y)?),
+        Bin::Eq => Term::Bool(x == y),
+        Bin::Ne => Term::Bool(x != y),
+        Bin::Lt => Term::Bool(x < y),
+        Bin::Le => Term::Bool(x <= y),
+        Bin::Gt => Term::Bool(x > y),
+        Bin::Ge => Term::Bool(x >= y),
+        _ => return None,
+    })
+}
+
+#[inline(always)]
+fn int_cmp(cmp: Cmp, x: i64, y: i64) -> bool {
+    match cmp {
+        Cmp::Eq => x == y,
+        Cmp::Ne => x != y,
+        Cmp::Lt => x < y,
+        Cmp::Le => x <= y,
+        Cmp::Gt => x > y,
+        Cmp::Ge => x >= y,
+    }
+}
+
 fn frame_end(env: &Arc<Env>, f: &Frame) -> usize {
     if f.native.is_some() {
         (f.base + NATIVE_REGS) as usize
     } else {
         f.base as usize + usize::from(env.image.program.funcs[f.func as usize].nregs)
-    }
-}
-
-/// After a tail call: drop the old frame's values above `keep` (but
-/// never the caller's registers) and make room for `need` registers.
-fn reshape(env: &Arc<Env>, m: &mut Machine, keep: usize, need: usize) {
-    let floor = match m.frames.len() {
-        0 | 1 => 0,
-        n => frame_end(env, &m.frames[n - 2]),
-    };
-    m.regs.truncate(keep.max(floor));
-    if m.regs.len() < need {
-        m.regs.resize(need, Term::Unit);
     }
 }
 
@@ -543,18 +577,45 @@ fn step(
         match op {
             Op::Move { dst, src } => {
                 let v = r!(src).clone();
-                r!(dst) = v;
+                put(&mut r!(dst), v);
             }
-            Op::Const { dst, idx } => r!(dst) = env.image.konst(idx).clone(),
-            Op::Int { dst, v } => r!(dst) = Term::Int(i64::from(v)),
-            Op::Unit { dst } => r!(dst) = Term::Unit,
-            Op::Bool { dst, v } => r!(dst) = Term::Bool(v),
+            Op::Take { dst, src } => {
+                let v = take(&mut r!(src));
+                put(&mut r!(dst), v);
+            }
+            Op::Const { dst, idx } => put(&mut r!(dst), env.image.konst(idx).clone()),
+            Op::Int { dst, v } => put(&mut r!(dst), Term::Int(i64::from(v))),
+            Op::Unit { dst } => put(&mut r!(dst), Term::Unit),
+            Op::Bool { dst, v } => put(&mut r!(dst), Term::Bool(v)),
             Op::Bin { op, dst, a, b } => {
                 let v = match (&r!(a), &r!(b)) {
-                    (Term::Int(x), Term::Int(y)) => tri!(int_bin(op, *x, *y)),
+                    (Term::Int(x), Term::Int(y)) => match int_fast(op, *x, *y) {
+                        Some(v) => v,
+                        None => tri!(int_bin(op, *x, *y)),
+                    },
                     (x, y) => tri!(slow_bin(op, x, y)),
                 };
-                r!(dst) = v;
+                put(&mut r!(dst), v);
+            }
+            Op::BinImm { op, dst, a, imm } => {
+                let y = i64::from(imm);
+                let v = match &r!(a) {
+                    Term::Int(x) => match int_fast(op, *x, y) {
+                        Some(v) => v,
+                        None => tri!(int_bin(op, *x, y)),
+                    },
+                    x => tri!(slow_bin(op, x, &Term::Int(y))),
+                };
+                put(&mut r!(dst), v);
+            }
+            Op::BranchNotImm { cmp, a, imm, to } => {
+                let holds = match &r!(a) {
+                    Term::Int(x) => int_cmp(cmp, *x, i64::from(imm)),
+                    x => compare(cmp, x, &Term::Int(i64::from(imm))),
+                };
+                if !holds {
+                    pc = to as usize;
+                }
             }
             Op::AddImm { dst, a, imm } => {
                 let v = match &r!(a) {
@@ -567,7 +628,7 @@ fn step(
                         got: other.kind_name()
                     }),
                 };
-                r!(dst) = Term::Int(v);
+                put(&mut r!(dst), Term::Int(v));
             }
             Op::Neg { dst, a } => {
                 let v = match &r!(a) {
@@ -639,14 +700,20 @@ fn step(
                 *budget -= 1;
                 let n = usize::from(n);
                 let src = base + usize::from(b);
-                for i in 0..n {
-                    m.regs.swap(base + i, src + i);
+                if src != base {
+                    for i in 0..n {
+                        let v = take(&mut m.regs[src + i]);
+                        m.regs[base + i] = v;
+                    }
                 }
                 let f = &funcs[func as usize];
                 if let Some(t) = f.terminate {
                     *terminate = Some((t, m.regs[base..base + n].to_vec()));
                 }
-                reshape(env, m, base + n, base + usize::from(f.nregs));
+                let need = base + usize::from(f.nregs);
+                if m.regs.len() < need {
+                    m.regs.resize(need, Term::Unit);
+                }
                 if let Some(top) = m.frames.last_mut() {
                     top.func = func;
                 }
@@ -674,11 +741,17 @@ fn step(
                 let c = tri!(closure_of(&fv));
                 let n = usize::from(n);
                 let src = base + usize::from(b);
-                for i in 0..n {
-                    m.regs.swap(base + i, src + i);
+                if src != base {
+                    for i in 0..n {
+                        let v = take(&mut m.regs[src + i]);
+                        m.regs[base + i] = v;
+                    }
                 }
                 let func = &funcs[c.func as usize];
-                reshape(env, m, base + n, base + usize::from(func.nregs));
+                let need = base + usize::from(func.nregs);
+                if m.regs.len() < need {
+                    m.regs.resize(need, Term::Unit);
+                }
                 for (r, v) in func.captures.iter().zip(c.captures.iter()) {
                     m.regs[base + usize::from(*r)] = v.clone();
                 }
@@ -738,14 +811,14 @@ fn step(
                     return Ok(Outcome::Done(v));
                 };
                 let ret = fr.ret as usize;
-                let end = frame_end(env, caller);
-                m.regs.resize(end.max(ret + 1), Term::Unit);
+                // Registers above the caller's frame are left as they are
+                // (overwritten by the next call) rather than cleared.
                 if caller.native.is_some() {
                     if let Some(v) = tri!(settle(env, m, Some(v))) {
                         return Ok(Outcome::Done(v));
                     }
                 } else {
-                    m.regs[ret] = v;
+                    put(&mut m.regs[ret], v);
                 }
                 reload!();
                 check_budget!();
@@ -767,17 +840,17 @@ fn step(
                 tail,
             } => {
                 let lo = base + usize::from(b);
-                let t = match &r!(tail) {
-                    Term::List(l) => l.clone(),
+                let mut t = match take(&mut r!(tail)) {
+                    Term::List(l) => l,
                     other => fault!(Fault::Type {
                         op: "list cons",
                         got: other.kind_name()
                     }),
                 };
-                let mut items: Vec<Term> = Vec::with_capacity(usize::from(n) + t.len());
-                items.extend(m.regs[lo..lo + usize::from(n)].iter().cloned());
-                items.extend(t.iter().cloned());
-                r!(dst) = Term::List(List::from_vec(items));
+                for i in (0..usize::from(n)).rev() {
+                    t.prepend(take(&mut m.regs[lo + i]));
+                }
+                r!(dst) = Term::List(t);
             }
             Op::Map { dst, base: b, n } => {
                 let lo = base + usize::from(b);

@@ -157,6 +157,32 @@ impl List {
     pub fn to_vec(&self) -> Vec<Term> {
         self.as_slice().to_vec()
     }
+
+    /// Put `t` in front (the language's `[t | list]`). Amortized O(1)
+    /// when this list holds the only reference to its storage: the slots
+    /// before the view (left by [`List::tail`]) are reused, and when there
+    /// are none the storage is regrown with free room at the front, twice
+    /// the length. A shared list is copied first.
+    pub fn prepend(&mut self, t: Term) {
+        if self.start > 0
+            && let Some(v) = Arc::get_mut(&mut self.items)
+        {
+            self.start -= 1;
+            v[self.start] = t;
+            return;
+        }
+        let len = self.len();
+        let room = len.max(4);
+        let mut v = Vec::with_capacity(room + 1 + len);
+        v.resize(room, Term::Unit);
+        v.push(t);
+        match Arc::get_mut(&mut self.items) {
+            Some(old) if self.start == 0 => v.append(old),
+            _ => v.extend_from_slice(self.as_slice()),
+        }
+        self.items = Arc::new(v);
+        self.start = room;
+    }
 }
 
 impl Default for List {
@@ -547,6 +573,39 @@ mod tests {
         assert_eq!(t2.to_vec(), vec![Term::Int(2), Term::Int(3), Term::Int(4)]);
         assert_eq!(l.len(), 3);
         assert!(List::new().tail().is_none());
+    }
+
+    #[test]
+    fn prepend_reuses_unique_storage_and_copies_shared() {
+        let mut l = List::new();
+        for i in 0..100 {
+            l.prepend(Term::Int(i));
+        }
+        assert_eq!(l.len(), 100);
+        assert_eq!(l.head(), Some(&Term::Int(99)));
+        assert_eq!(l.get(99), Some(&Term::Int(0)));
+        // In place: the element storage does not move on the next prepend
+        // while there is room in front.
+        let before = l.as_slice().as_ptr();
+        l.prepend(Term::Int(100));
+        assert_eq!(ptr_distance(before, l.as_slice().as_ptr()), 1);
+        // A shared list is left alone.
+        let shared = l.clone();
+        l.prepend(Term::Int(101));
+        assert_eq!(shared.len(), 101);
+        assert_eq!(l.len(), 102);
+        assert_eq!(l.tail().map(|t| t.len()), Some(101));
+        let mut t = l.tail().expect("non-empty");
+        drop(l);
+        drop(shared);
+        t.prepend(Term::Int(7));
+        assert_eq!(t.head(), Some(&Term::Int(7)));
+        assert_eq!(t.len(), 102);
+    }
+
+    /// How many elements `b` lies before `a` (by address, no dereference).
+    fn ptr_distance(a: *const Term, b: *const Term) -> usize {
+        (a as usize - b as usize) / std::mem::size_of::<Term>()
     }
 
     #[test]

@@ -11,14 +11,18 @@
 pub mod ast;
 pub mod builtins;
 mod check;
+pub mod compile;
 pub mod diag;
 pub mod hir;
 pub mod lexer;
 pub mod modules;
 pub mod parser;
+pub mod run;
 pub mod source;
+mod stdlib;
 pub mod token;
 pub mod types;
+pub mod vm;
 
 use std::path::Path;
 
@@ -57,6 +61,18 @@ pub fn check_project<P: AsRef<Path>, S: AsRef<str>>(
     }
     diag::sort(&mut diags);
     Err(diags)
+}
+
+/// Checks and compiles a project (see [`check_project`]). On success,
+/// the program and the checker's warnings.
+pub fn compile_project<P: AsRef<Path>, S: AsRef<str>>(
+    files: &[(P, S)],
+    opts: compile::Options,
+) -> Result<(compile::bytecode::Program, Vec<diag::Diagnostic>), Vec<diag::Diagnostic>> {
+    let program = check_project(files)?;
+    let sources = source::SourceMap::from_pairs(files);
+    let code = compile::compile(&program, &sources, opts)?;
+    Ok((code, program.warnings))
 }
 
 #[cfg(test)]

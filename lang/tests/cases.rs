@@ -3,10 +3,15 @@
 //! - `tests/cases/check/*`: programs that must check with no diagnostics.
 //! - `tests/cases/diagnostics/*`: programs whose rendered diagnostics must
 //!   equal the sibling `.diag` file.
+//! - `tests/cases/run/*`: programs compiled and run on the VM; stdout must
+//!   equal the sibling `.out` file. A sibling `.err` file means the program
+//!   must fail: exit status 1 and stderr equal to it. Each runs both
+//!   unoptimised and with `--release` optimisations, with the same output.
 //!
 //! A case is a single `NAME.mpl` file or a directory `NAME/` holding a
 //! project (every file under it, paths relative to it). Set `MESH_BLESS=1`
-//! to rewrite the `.diag` expectations from the current output.
+//! to rewrite the `.diag`, `.out` and `.err` expectations from the
+//! current output.
 
 // A test harness: failing loudly on unreadable fixtures is the point.
 #![allow(clippy::unwrap_used)]
@@ -14,7 +19,9 @@
 use mesh_lang::diag::render_all;
 use mesh_lang::source::SourceMap;
 use std::fs;
+use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 
 fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/cases")
@@ -118,6 +125,106 @@ fn diagnostic_cases_match_their_expectations() {
                 "--- diagnostics/{name}: missing {} (run with MESH_BLESS=1)\nactual:\n{actual}",
                 expect_path.display()
             )),
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} failing case(s):\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}
+
+/// A `Write` that keeps what it is given.
+#[derive(Clone, Default)]
+struct Capture(Arc<Mutex<Vec<u8>>>);
+
+impl Write for Capture {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Capture {
+    fn text(&self) -> String {
+        String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
+    }
+}
+
+/// Compiles and runs a project: (exit status, stdout, stderr).
+fn run_case(files: &[(String, String)], optimize: bool) -> Result<(i32, String, String), String> {
+    let map = SourceMap::from_pairs(files);
+    // A single-file case is the project's `main.mpl` (shown by its own name).
+    let checked: Vec<(String, String)> = match files {
+        [(_, src)] => vec![("main.mpl".to_string(), src.clone())],
+        _ => files.to_vec(),
+    };
+    let hir = mesh_lang::check_project(&checked).map_err(|d| render_all(&map, &d))?;
+    let program = mesh_lang::compile::compile(&hir, &map, mesh_lang::compile::Options { optimize })
+        .map_err(|d| render_all(&map, &d))?;
+    // The image must survive the trip through `meshc build`'s encoding.
+    let program = mesh_lang::compile::bytecode::Program::decode(&program.encode()).unwrap();
+    let out = Capture::default();
+    let err = Capture::default();
+    let opts = mesh_lang::run::RunOptions {
+        stdout: Box::new(out.clone()),
+        stderr: Box::new(err.clone()),
+        args: vec!["first".into(), "second".into()],
+        config: Some(
+            mesh_core::Config::default()
+                .with_schedulers(2)
+                .with_pinning(false),
+        ),
+    };
+    let code = mesh_lang::run::run(program, opts).map_err(|e| e.to_string())?;
+    Ok((code, out.text(), err.text()))
+}
+
+#[test]
+fn run_cases_print_their_expected_output() {
+    let bless = std::env::var("MESH_BLESS").is_ok_and(|v| v == "1");
+    let all = cases("run");
+    assert!(all.len() >= 10, "run cases missing");
+    let mut failures = Vec::new();
+    for (name, path, files) in &all {
+        let out_path = path.with_file_name(format!("{name}.out"));
+        let err_path = path.with_file_name(format!("{name}.err"));
+        for optimize in [false, true] {
+            let (code, out, err) = match run_case(files, optimize) {
+                Ok(r) => r,
+                Err(e) => {
+                    failures.push(format!("--- run/{name}: does not compile\n{e}"));
+                    break;
+                }
+            };
+            if bless && !optimize {
+                fs::write(&out_path, &out).unwrap();
+                if code != 0 {
+                    fs::write(&err_path, &err).unwrap();
+                }
+                continue;
+            }
+            let expected_out = fs::read_to_string(&out_path).unwrap_or_default();
+            let expected_err = fs::read_to_string(&err_path).ok();
+            let mode = if optimize { "release" } else { "debug" };
+            if out != expected_out {
+                failures.push(format!(
+                    "--- run/{name} ({mode}) stdout\nexpected:\n{expected_out}\nactual:\n{out}\nstderr:\n{err}"
+                ));
+            }
+            match expected_err {
+                Some(e) if code != 1 || err != e => failures.push(format!(
+                    "--- run/{name} ({mode}): expected exit 1 with stderr\n{e}\ngot exit {code} with\n{err}"
+                )),
+                None if code != 0 => failures.push(format!(
+                    "--- run/{name} ({mode}): exit status {code}\nstderr:\n{err}"
+                )),
+                _ => {}
+            }
         }
     }
     assert!(

@@ -12,6 +12,7 @@
 //! Speed is measured here, never asserted in tests.
 
 mod alloc;
+mod lang;
 mod local;
 mod peer;
 mod remote;
@@ -123,7 +124,11 @@ fn main() -> ExitCode {
 
 fn run(args: &Args) -> Result<(), PerfError> {
     if args.list {
-        for s in local::SCENARIOS.iter().chain(remote::SCENARIOS) {
+        for s in local::SCENARIOS
+            .iter()
+            .chain(remote::SCENARIOS)
+            .chain(lang::SCENARIOS)
+        {
             println!("{s}");
         }
         return Ok(());
@@ -134,7 +139,10 @@ fn run(args: &Args) -> Result<(), PerfError> {
         args.scenarios.clone()
     };
     for s in &scenarios {
-        if !local::SCENARIOS.contains(&s.as_str()) && !remote::SCENARIOS.contains(&s.as_str()) {
+        if !local::SCENARIOS.contains(&s.as_str())
+            && !remote::SCENARIOS.contains(&s.as_str())
+            && !lang::SCENARIOS.contains(&s.as_str())
+        {
             return Err(PerfError::UnknownScenario(s.clone()));
         }
     }
@@ -170,6 +178,13 @@ fn run(args: &Args) -> Result<(), PerfError> {
                         ours.add(&label, &sample);
                     }
                 }
+            }
+            continue;
+        }
+        if lang::SCENARIOS.contains(&scenario.as_str()) {
+            // Runs its peers (Erlang, Lua) itself, as extra rows.
+            for sample in lang::run(scenario, reps, args.quick, &base)? {
+                ours.add(scenario, &sample);
             }
             continue;
         }

@@ -1,0 +1,247 @@
+//! End-to-end tests of the `meshc` binary: init, run, build (and running a
+//! built executable copied elsewhere), exit codes and diagnostics.
+
+// A test harness: failing loudly on setup errors is the point.
+#![allow(clippy::unwrap_used)]
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn meshc() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_meshc"))
+}
+
+fn project(dir: &Path, name: &str, main: &str) -> PathBuf {
+    let p = dir.join(name);
+    fs::create_dir_all(&p).unwrap();
+    fs::write(
+        p.join("mesh.toml"),
+        format!("[package]\nname = \"{name}\"\nversion = \"0.1.0\"\n\n[dependencies]\n"),
+    )
+    .unwrap();
+    fs::write(p.join("main.mpl"), main).unwrap();
+    p
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+fn code(o: &Output) -> i32 {
+    o.status.code().unwrap_or(-1)
+}
+
+const APP: &str = "import Greet\n\nactor echo() do\n  receive do\n    (p, m) -> send(p, Greet.hello(m))\n  end\nend\n\nfn main() do\n  let e = spawn(echo)\n  send(e, (self(), \"built\"))\n  receive do\n    s -> println(s)\n  end\n  println(\"${Env.args()}\")\nend\n";
+const GREET: &str = "pub fn hello(who :: String) -> String = \"hello, ${who}\"\n";
+
+#[test]
+fn build_writes_one_executable_that_runs_elsewhere() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = project(dir.path(), "app", APP);
+    fs::write(p.join("greet.mpl"), GREET).unwrap();
+    // Tests are not part of the build.
+    fs::write(p.join("greet.test.mpl"), "this is not parsed (").unwrap();
+    let o = meshc().arg("build").arg(&p).output().unwrap();
+    assert_eq!(code(&o), 0, "{}", text(&o.stderr));
+    let exe = p.join("app");
+    assert!(exe.exists());
+    // Copy it away from the sources and meshc, and run it there.
+    let away = tempfile::tempdir().unwrap();
+    let copied = away.path().join("app");
+    fs::copy(&exe, &copied).unwrap();
+    drop(dir);
+    let o = Command::new(&copied)
+        .args(["x", "y"])
+        .current_dir(away.path())
+        .output()
+        .unwrap();
+    assert_eq!(code(&o), 0, "{}", text(&o.stderr));
+    assert_eq!(text(&o.stdout), "hello, built\n[x, y]\n");
+}
+
+#[test]
+fn build_output_path_and_release() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = project(
+        dir.path(),
+        "calc",
+        "fn main() do\n  println(\"${2 + 3 * 4}\")\nend\n",
+    );
+    let out = dir.path().join("bin-calc");
+    let o = meshc()
+        .args(["build", "--release", "-o"])
+        .arg(&out)
+        .arg(&p)
+        .output()
+        .unwrap();
+    assert_eq!(code(&o), 0, "{}", text(&o.stderr));
+    let o = Command::new(&out).output().unwrap();
+    assert_eq!(text(&o.stdout), "14\n");
+}
+
+#[test]
+fn a_built_program_whose_main_fails_exits_1() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = project(
+        dir.path(),
+        "boom",
+        "fn main() do\n  let xs = [1]\n  println(\"${xs[5]}\")\nend\n",
+    );
+    let o = meshc().arg("build").arg(&p).output().unwrap();
+    assert_eq!(code(&o), 0, "{}", text(&o.stderr));
+    let o = Command::new(p.join("boom")).output().unwrap();
+    assert_eq!(code(&o), 1);
+    let err = text(&o.stderr);
+    assert!(err.contains("main.mpl:3: index 5 out of range"), "{err}");
+}
+
+#[test]
+fn compile_errors_exit_1_with_rendered_diagnostics() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = project(
+        dir.path(),
+        "bad",
+        "fn main() do\n  let x :: Int = \"a\"\n  println(\"${x}\")\nend\n",
+    );
+    let o = meshc().arg("build").arg(&p).output().unwrap();
+    assert_eq!(code(&o), 1);
+    let err = text(&o.stderr);
+    assert!(err.contains("main.mpl:2:"), "{err}");
+    assert!(err.contains("error[E0302]"), "{err}");
+    assert!(err.contains("  let x :: Int = \"a\"\n"), "{err}");
+    assert!(err.contains('^'), "{err}");
+    assert!(!p.join("bad").exists());
+    // The same as JSON on stdout.
+    let o = meshc().arg("build").arg("--json").arg(&p).output().unwrap();
+    assert_eq!(code(&o), 1);
+    let out = text(&o.stdout);
+    assert!(out.starts_with('['), "{out}");
+    assert!(out.contains("\"code\":\"E0302\""), "{out}");
+    assert!(out.contains("\"line\":2"), "{out}");
+    // `run` reports the same way.
+    let o = meshc().arg("run").arg(&p).output().unwrap();
+    assert_eq!(code(&o), 1);
+    assert!(text(&o.stderr).contains("error[E0302]"));
+}
+
+#[test]
+fn unsupported_features_are_compile_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = project(
+        dir.path(),
+        "dist",
+        "fn main() do\n  Node.start(\"a@localhost:4000\", \"c\")\nend\n",
+    );
+    let o = meshc().arg("build").arg(&p).output().unwrap();
+    assert_eq!(code(&o), 1);
+    assert!(
+        text(&o.stderr).contains("error[E0309]"),
+        "{}",
+        text(&o.stderr)
+    );
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    let dir = tempfile::tempdir().unwrap();
+    // No such file.
+    let o = meshc()
+        .arg("run")
+        .arg(dir.path().join("nope.mpl"))
+        .output()
+        .unwrap();
+    assert_eq!(code(&o), 2);
+    assert!(
+        text(&o.stderr).contains("no such file"),
+        "{}",
+        text(&o.stderr)
+    );
+    // Unknown command and missing arguments.
+    assert_eq!(code(&meshc().arg("frobnicate").output().unwrap()), 2);
+    assert_eq!(code(&meshc().arg("init").output().unwrap()), 2);
+    // A bad mesh.toml.
+    let p = dir.path().join("broken");
+    fs::create_dir_all(&p).unwrap();
+    fs::write(p.join("mesh.toml"), "[package\nname=").unwrap();
+    fs::write(p.join("main.mpl"), "fn main() = ()\n").unwrap();
+    let o = meshc().arg("build").arg(&p).output().unwrap();
+    assert_eq!(code(&o), 2);
+    assert!(
+        text(&o.stderr).contains("invalid mesh.toml"),
+        "{}",
+        text(&o.stderr)
+    );
+    // A [cluster] table says to use @cluster.
+    fs::write(
+        p.join("mesh.toml"),
+        "[package]\nname = \"x\"\n\n[cluster]\nreplicas = 2\n",
+    )
+    .unwrap();
+    let o = meshc().arg("build").arg(&p).output().unwrap();
+    assert_eq!(code(&o), 2);
+    assert!(text(&o.stderr).contains("@cluster"), "{}", text(&o.stderr));
+    // A directory without main.mpl.
+    let empty = dir.path().join("empty");
+    fs::create_dir_all(&empty).unwrap();
+    let o = meshc().arg("build").arg(&empty).output().unwrap();
+    assert_eq!(code(&o), 2);
+    assert!(
+        text(&o.stderr).contains("no main.mpl"),
+        "{}",
+        text(&o.stderr)
+    );
+}
+
+#[test]
+fn init_creates_a_project_that_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = meshc()
+        .args(["init", "hello_app"])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(code(&o), 0, "{}", text(&o.stderr));
+    let p = dir.path().join("hello_app");
+    let manifest = fs::read_to_string(p.join("mesh.toml")).unwrap();
+    assert!(manifest.contains("name = \"hello_app\""));
+    let o = meshc().arg("run").arg(&p).output().unwrap();
+    assert_eq!(code(&o), 0, "{}", text(&o.stderr));
+    assert_eq!(text(&o.stdout), "Hello, world!\n");
+    // A second init of the same name is refused.
+    let o = meshc()
+        .args(["init", "hello_app"])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(code(&o), 2);
+    assert!(text(&o.stderr).contains("already exists"));
+}
+
+#[test]
+fn run_a_single_file_with_arguments() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("script.mpl");
+    fs::write(
+        &f,
+        "fn main() do\n  println(\"${List.length(Env.args())} ${Env.args()}\")\nend\n",
+    )
+    .unwrap();
+    let o = meshc()
+        .arg("run")
+        .arg(&f)
+        .args(["--", "a", "b"])
+        .output()
+        .unwrap();
+    assert_eq!(code(&o), 0, "{}", text(&o.stderr));
+    assert_eq!(text(&o.stdout), "2 [a, b]\n");
+    // Runtime errors name the file as given.
+    fs::write(&f, "fn main() do\n  println(\"${1 / 0}\")\nend\n").unwrap();
+    let o = meshc().arg("run").arg(&f).output().unwrap();
+    assert_eq!(code(&o), 1);
+    assert!(
+        text(&o.stderr).contains("script.mpl:2: division by zero"),
+        "{}",
+        text(&o.stderr)
+    );
+}

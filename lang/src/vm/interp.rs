@@ -1,0 +1,1114 @@
+//! The instruction loop.
+//!
+//! The current frame's code, base and pc live in locals; they are written
+//! back to the frame only when another frame takes over or the loop
+//! returns. Registers are addressed as `regs[base + r]`.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use mesh_core::{Atom, Cx, List, Received, Term};
+
+use super::native::NativeStep;
+use super::{Closure, Env, Fault, Frame, Machine, Outcome, RuntimeError, closure_of, display};
+use crate::compile::bytecode::{Bin, Cmp, FailKind, Op, Pat, Shape};
+use crate::stdlib::{self, Ret};
+
+/// Deepest non-tail recursion a process may reach.
+pub const MAX_DEPTH: usize = 1_000_000;
+
+/// Registers a native frame keeps for itself: the callback's result.
+const NATIVE_REGS: u32 = 1;
+
+/// `Some(v)`.
+pub(super) fn some(v: Term) -> Term {
+    Term::variant(Atom::new("Option"), Atom::new("Some"), vec![v])
+}
+
+/// `None`.
+pub(super) fn none() -> Term {
+    Term::variant(Atom::new("Option"), Atom::new("None"), vec![])
+}
+
+#[inline]
+fn take(t: &mut Term) -> Term {
+    std::mem::replace(t, Term::Unit)
+}
+
+/// Stores `v` in a register. Overwriting a value without heap parts needs
+/// no destructor call, which matters in arithmetic loops.
+#[inline(always)]
+fn put(slot: &mut Term, v: Term) {
+    if matches!(
+        slot,
+        Term::Int(_) | Term::Float(_) | Term::Bool(_) | Term::Unit | Term::Atom(_)
+    ) {
+        std::mem::forget(std::mem::replace(slot, v));
+    } else {
+        *slot = v;
+    }
+}
+
+/// Integer arithmetic and comparison without the error paths: `None`
+/// means "take the slow path" (overflow, division by zero, or an operator
+/// that is not arithmetic).
+#[inline(always)]
+fn int_fast(op: Bin, x: i64, y: i64) -> Option<Term> {
+    Some(match op {
+        Bin::Add => Term::Int(x.checked_add(y)?),
+        Bin::Sub => Term::Int(x.checked_sub(y)?),
+        Bin::Mul => Term::Int(x.checked_mul(y)?),
+        Bin::Div if y != 0 => Term::Int(x.checked_div(y)?),
+        Bin::Rem if y != 0 => Term::Int(x.checked_rem(y)?),
+        Bin::Eq => Term::Bool(x == y),
+        Bin::Ne => Term::Bool(x != y),
+        Bin::Lt => Term::Bool(x < y),
+        Bin::Le => Term::Bool(x <= y),
+        Bin::Gt => Term::Bool(x > y),
+        Bin::Ge => Term::Bool(x >= y),
+        _ => return None,
+    })
+}
+
+#[inline(always)]
+fn int_cmp(cmp: Cmp, x: i64, y: i64) -> bool {
+    match cmp {
+        Cmp::Eq => x == y,
+        Cmp::Ne => x != y,
+        Cmp::Lt => x < y,
+        Cmp::Le => x <= y,
+        Cmp::Gt => x > y,
+        Cmp::Ge => x >= y,
+    }
+}
+
+fn frame_end(env: &Arc<Env>, f: &Frame) -> usize {
+    if f.native.is_some() {
+        (f.base + NATIVE_REGS) as usize
+    } else {
+        f.base as usize + usize::from(env.image.program.funcs[f.func as usize].nregs)
+    }
+}
+
+/// Pushes a bytecode frame for `func` at `base` (its arguments already
+/// there) returning into absolute register `ret`.
+#[inline]
+fn enter(env: &Arc<Env>, m: &mut Machine, func: u32, base: usize, ret: usize) -> Result<(), Fault> {
+    if m.frames.len() >= MAX_DEPTH {
+        return Err(Fault::StackOverflow { limit: MAX_DEPTH });
+    }
+    let f = &env.image.program.funcs[func as usize];
+    let need = base + usize::from(f.nregs);
+    if m.regs.len() < need {
+        m.regs.resize(need, Term::Unit);
+    }
+    m.frames.push(Frame {
+        func,
+        pc: 0,
+        base: base as u32,
+        ret: ret as u32,
+        native: None,
+    });
+    Ok(())
+}
+
+/// Pushes a frame for the closure `fv`, copying its captures in.
+fn enter_value(
+    env: &Arc<Env>,
+    m: &mut Machine,
+    fv: &Term,
+    base: usize,
+    ret: usize,
+) -> Result<(), Fault> {
+    let c: &Closure = closure_of(fv)?;
+    enter(env, m, c.func, base, ret)?;
+    let caps = &env.image.program.funcs[c.func as usize].captures;
+    for (r, v) in caps.iter().zip(c.captures.iter()) {
+        m.regs[base + usize::from(*r)] = v.clone();
+    }
+    Ok(())
+}
+
+fn int_bin(op: Bin, x: i64, y: i64) -> Result<Term, Fault> {
+    let ov = |op| Fault::Overflow { op };
+    Ok(match op {
+        Bin::Add => Term::Int(x.checked_add(y).ok_or(ov("+"))?),
+        Bin::Sub => Term::Int(x.checked_sub(y).ok_or(ov("-"))?),
+        Bin::Mul => Term::Int(x.checked_mul(y).ok_or(ov("*"))?),
+        Bin::Div => {
+            if y == 0 {
+                return Err(Fault::DivisionByZero);
+            }
+            Term::Int(x.checked_div(y).ok_or(ov("/"))?)
+        }
+        Bin::Rem => {
+            if y == 0 {
+                return Err(Fault::DivisionByZero);
+            }
+            Term::Int(x.checked_rem(y).ok_or(ov("%"))?)
+        }
+        Bin::Eq => Term::Bool(x == y),
+        Bin::Ne => Term::Bool(x != y),
+        Bin::Lt => Term::Bool(x < y),
+        Bin::Le => Term::Bool(x <= y),
+        Bin::Gt => Term::Bool(x > y),
+        Bin::Ge => Term::Bool(x >= y),
+        Bin::Concat | Bin::Append => {
+            return Err(Fault::Type {
+                op: "<>",
+                got: "int",
+            });
+        }
+    })
+}
+
+fn slow_bin(op: Bin, a: &Term, b: &Term) -> Result<Term, Fault> {
+    use std::cmp::Ordering::*;
+    let cmp = || a.cmp(b);
+    Ok(match op {
+        Bin::Eq => Term::Bool(a == b),
+        Bin::Ne => Term::Bool(a != b),
+        Bin::Lt => Term::Bool(cmp() == Less),
+        Bin::Le => Term::Bool(cmp() != Greater),
+        Bin::Gt => Term::Bool(cmp() == Greater),
+        Bin::Ge => Term::Bool(cmp() != Less),
+        Bin::Concat => match (a, b) {
+            (Term::Str(x), Term::Str(y)) => {
+                let mut s = String::with_capacity(x.len() + y.len());
+                s.push_str(x);
+                s.push_str(y);
+                Term::from(s)
+            }
+            _ => {
+                return Err(Fault::Type {
+                    op: "<>",
+                    got: a.kind_name(),
+                });
+            }
+        },
+        Bin::Append => match (a, b) {
+            (Term::List(x), Term::List(y)) => {
+                let mut v = Vec::with_capacity(x.len() + y.len());
+                v.extend(x.iter().cloned());
+                v.extend(y.iter().cloned());
+                Term::List(List::from_vec(v))
+            }
+            (Term::Str(_), Term::Str(_)) => return slow_bin(Bin::Concat, a, b),
+            _ => {
+                return Err(Fault::Type {
+                    op: "++",
+                    got: a.kind_name(),
+                });
+            }
+        },
+        _ => match (a, b) {
+            (Term::Int(x), Term::Int(y)) => return int_bin(op, *x, *y),
+            (Term::Float(x), Term::Float(y)) => Term::Float(match op {
+                Bin::Add => x + y,
+                Bin::Sub => x - y,
+                Bin::Mul => x * y,
+                Bin::Div => x / y,
+                _ => x % y,
+            }),
+            _ => {
+                return Err(Fault::Type {
+                    op: "arithmetic",
+                    got: a.kind_name(),
+                });
+            }
+        },
+    })
+}
+
+#[inline]
+fn compare(cmp: Cmp, a: &Term, b: &Term) -> bool {
+    use std::cmp::Ordering::*;
+    if let (Term::Int(x), Term::Int(y)) = (a, b) {
+        return match cmp {
+            Cmp::Eq => x == y,
+            Cmp::Ne => x != y,
+            Cmp::Lt => x < y,
+            Cmp::Le => x <= y,
+            Cmp::Gt => x > y,
+            Cmp::Ge => x >= y,
+        };
+    }
+    match cmp {
+        Cmp::Eq => a == b,
+        Cmp::Ne => a != b,
+        Cmp::Lt => a.cmp(b) == Less,
+        Cmp::Le => a.cmp(b) != Greater,
+        Cmp::Gt => a.cmp(b) == Greater,
+        Cmp::Ge => a.cmp(b) != Less,
+    }
+}
+
+fn shape_ok(env: &Arc<Env>, t: &Term, shape: Shape) -> bool {
+    match (shape, t) {
+        (Shape::Tuple(n), Term::Tuple(items)) => items.len() == usize::from(n),
+        (Shape::Cons, Term::List(l)) => !l.is_empty(),
+        (Shape::Nil, Term::List(l)) => l.is_empty(),
+        (Shape::ListLen(n), Term::List(l)) => l.len() == usize::from(n),
+        (Shape::ListMin(n), Term::List(l)) => l.len() >= usize::from(n),
+        (Shape::Struct(a), Term::Struct(s)) => s.name == env.image.atom(a),
+        (Shape::Variant(a), Term::Variant(v)) => v.ctor == env.image.atom(a),
+        (Shape::Map, Term::Map(_)) => true,
+        _ => false,
+    }
+}
+
+fn elem(t: &Term, idx: u16) -> Term {
+    let i = usize::from(idx);
+    match t {
+        Term::Tuple(items) => items.get(i).cloned(),
+        Term::Struct(s) => s.fields.get(i).cloned(),
+        Term::Variant(v) => v.fields.get(i).cloned(),
+        _ => None,
+    }
+    .unwrap_or(Term::Unit)
+}
+
+pub(crate) fn index(t: &Term, i: &Term) -> Result<Term, Fault> {
+    match (t, i) {
+        (Term::List(l), Term::Int(n)) => {
+            let idx = usize::try_from(*n).ok();
+            idx.and_then(|k| l.get(k)).cloned().ok_or(Fault::Index {
+                index: *n,
+                len: l.len(),
+            })
+        }
+        (Term::Map(m), k) => m.get(k).cloned().ok_or_else(|| Fault::MissingKey {
+            key: display::to_string(k),
+        }),
+        _ => Err(Fault::Type {
+            op: "[]",
+            got: t.kind_name(),
+        }),
+    }
+}
+
+/// The collection as a list (`for` iterates over it).
+pub(crate) fn to_list(t: &Term) -> Result<List, Fault> {
+    match t {
+        Term::List(l) => Ok(l.clone()),
+        Term::Map(m) => Ok(m
+            .iter()
+            .map(|(k, v)| Term::tuple(vec![k.clone(), v.clone()]))
+            .collect()),
+        Term::Struct(s) if s.name == *super::SET_TAG => match s.fields.first() {
+            Some(Term::Map(m)) => Ok(m.keys().cloned().collect()),
+            _ => Ok(List::new()),
+        },
+        _ => Err(Fault::Type {
+            op: "for",
+            got: t.kind_name(),
+        }),
+    }
+}
+
+/// Matches a data pattern (receive); binds into `binds` when given.
+fn match_pat(env: &Arc<Env>, p: &Pat, t: &Term, binds: &mut Option<&mut Vec<Term>>) -> bool {
+    let bind = |binds: &mut Option<&mut Vec<Term>>, r: u16, t: &Term| {
+        if let Some(b) = binds {
+            let i = usize::from(r);
+            if b.len() <= i {
+                b.resize(i + 1, Term::Unit);
+            }
+            b[i] = t.clone();
+        }
+    };
+    match p {
+        Pat::Any => true,
+        Pat::Bind(r) => {
+            bind(binds, *r, t);
+            true
+        }
+        Pat::Const(k) => env.image.konst(*k) == t,
+        Pat::Tuple(ps) => match t {
+            Term::Tuple(items) if items.len() == ps.len() => ps
+                .iter()
+                .zip(items.iter())
+                .all(|(p, x)| match_pat(env, p, x, binds)),
+            _ => false,
+        },
+        Pat::List { elems, tail } => match t {
+            Term::List(l) => {
+                let ok_len = match tail {
+                    Some(_) => l.len() >= elems.len(),
+                    None => l.len() == elems.len(),
+                };
+                ok_len
+                    && elems
+                        .iter()
+                        .zip(l.iter())
+                        .all(|(p, x)| match_pat(env, p, x, binds))
+                    && tail.as_ref().is_none_or(|tp| {
+                        let rest: List = l.iter().skip(elems.len()).cloned().collect();
+                        match_pat(env, tp, &Term::List(rest), binds)
+                    })
+            }
+            _ => false,
+        },
+        Pat::Variant { ctor, args } => match t {
+            Term::Variant(v) if v.ctor == env.image.atom(*ctor) && v.fields.len() == args.len() => {
+                args.iter()
+                    .zip(v.fields.iter())
+                    .all(|(p, x)| match_pat(env, p, x, binds))
+            }
+            _ => false,
+        },
+        Pat::Struct { name, fields } => match t {
+            Term::Struct(s) if s.name == env.image.atom(*name) => fields.iter().all(|(i, p)| {
+                s.fields
+                    .get(usize::from(*i))
+                    .is_some_and(|x| match_pat(env, p, x, binds))
+            }),
+            _ => false,
+        },
+        Pat::Map(entries) => match t {
+            Term::Map(m) => entries.iter().all(|(k, p)| {
+                m.get(env.image.konst(*k))
+                    .is_some_and(|x| match_pat(env, p, x, binds))
+            }),
+            _ => false,
+        },
+        Pat::Or(ps) => ps.iter().any(|p| match_pat(env, p, t, binds)),
+        Pat::As(p, r) => {
+            bind(binds, *r, t);
+            match_pat(env, p, t, binds)
+        }
+    }
+}
+
+/// Runs a guard function over a copy of a waiting frame's registers.
+fn eval_guard(env: &Arc<Env>, func: u32, regs: Vec<Term>) -> bool {
+    let mut m = Machine {
+        regs,
+        frames: Vec::new(),
+    };
+    let nregs = usize::from(env.image.program.funcs[func as usize].nregs);
+    if m.regs.len() < nregs {
+        m.regs.resize(nregs, Term::Unit);
+    }
+    m.frames.push(Frame {
+        func,
+        pc: 0,
+        base: 0,
+        ret: 0,
+        native: None,
+    });
+    let mut budget = i64::MAX;
+    let mut term = None;
+    matches!(
+        run(env, &mut m, None, &mut budget, &mut term),
+        Ok(Outcome::Done(Term::Bool(true)))
+    )
+}
+
+fn accepts(env: &Arc<Env>, matcher: u32, msg: &Term, frame: Option<&[Term]>) -> bool {
+    let Some(m) = env.image.program.matchers.get(matcher as usize) else {
+        return false;
+    };
+    m.arms.iter().any(|arm| match (arm.guard, frame) {
+        (None, _) => match_pat(env, &arm.pat, msg, &mut None),
+        (Some(g), Some(regs)) => {
+            let mut scratch = regs.to_vec();
+            match_pat(env, &arm.pat, msg, &mut Some(&mut scratch)) && eval_guard(env, g, scratch)
+        }
+        (Some(_), None) => false,
+    })
+}
+
+fn error_at(env: &Arc<Env>, m: &Machine, pc: usize, fault: Fault) -> RuntimeError {
+    let (func, line, file) = match m.frames.iter().rev().find(|f| f.native.is_none()) {
+        Some(fr) => {
+            let f = &env.image.program.funcs[fr.func as usize];
+            let file = env
+                .image
+                .program
+                .files
+                .get(f.file as usize)
+                .cloned()
+                .unwrap_or_default();
+            (f.name.clone(), f.line_at(pc), file)
+        }
+        None => (String::new(), 0, String::new()),
+    };
+    RuntimeError {
+        fault,
+        file,
+        line,
+        func,
+    }
+}
+
+/// Runs `m` until it yields, waits, or its bottom frame returns.
+pub(super) fn run(
+    env: &Arc<Env>,
+    m: &mut Machine,
+    mut cx: Option<&mut Cx<'_>>,
+    budget: &mut i64,
+    terminate: &mut Option<(u32, Vec<Term>)>,
+) -> Result<Outcome, RuntimeError> {
+    let mut pc: usize = 0;
+    match step(env, m, &mut cx, budget, terminate, &mut pc) {
+        Ok(o) => Ok(o),
+        Err(f) => Err(error_at(env, m, pc.saturating_sub(1), f)),
+    }
+}
+
+/// Restarts native frames on top of the stack after a callback returned
+/// (or the native was just pushed). Returns the outcome if the machine
+/// finished.
+fn settle(env: &Arc<Env>, m: &mut Machine, mut last: Option<Term>) -> Result<Option<Term>, Fault> {
+    loop {
+        let Some(top) = m.frames.last_mut() else {
+            return Ok(last);
+        };
+        let Some(native) = top.native.as_mut() else {
+            return Ok(None);
+        };
+        let nb = top.base as usize;
+        match native.step(last.take())? {
+            NativeStep::Call { f, args } => {
+                let need = nb + 1 + 2;
+                if m.regs.len() < need {
+                    m.regs.resize(need, Term::Unit);
+                }
+                for (n, a) in args.into_iter().flatten().enumerate() {
+                    m.regs[nb + 1 + n] = a;
+                }
+                enter_value(env, m, &f, nb + 1, nb)?;
+                return Ok(None);
+            }
+            NativeStep::Done(v) => {
+                let fr = m.frames.pop();
+                let ret = fr.map_or(0, |f| f.ret as usize);
+                match m.frames.last() {
+                    None => return Ok(Some(v)),
+                    Some(caller) => {
+                        let end = frame_end(env, caller);
+                        m.regs.resize(end.max(ret + 1), Term::Unit);
+                        m.regs[ret] = v;
+                        if caller.native.is_none() {
+                            return Ok(None);
+                        }
+                        last = Some(take(&mut m.regs[ret]));
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[allow(clippy::too_many_lines)]
+fn step(
+    env: &Arc<Env>,
+    m: &mut Machine,
+    cx: &mut Option<&mut Cx<'_>>,
+    budget: &mut i64,
+    terminate: &mut Option<(u32, Vec<Term>)>,
+    pc_out: &mut usize,
+) -> Result<Outcome, Fault> {
+    let funcs = &env.image.program.funcs;
+    // A native frame may be on top after a yield inside its callback's return.
+    if let Some(v) = settle(env, m, None)? {
+        return Ok(Outcome::Done(v));
+    }
+    let Some(top) = m.frames.last() else {
+        return Ok(Outcome::Done(Term::Unit));
+    };
+    let mut code: &[Op] = &funcs[top.func as usize].code;
+    let mut base = top.base as usize;
+    let mut pc = top.pc as usize;
+
+    macro_rules! reload {
+        () => {{
+            let Some(top) = m.frames.last() else {
+                return Ok(Outcome::Done(Term::Unit));
+            };
+            code = &funcs[top.func as usize].code;
+            base = top.base as usize;
+            pc = top.pc as usize;
+        }};
+    }
+    macro_rules! save {
+        () => {
+            if let Some(top) = m.frames.last_mut() {
+                top.pc = pc as u32;
+            }
+        };
+    }
+    macro_rules! r {
+        ($x:expr) => {
+            m.regs[base + usize::from($x)]
+        };
+    }
+    macro_rules! fault {
+        ($e:expr) => {{
+            *pc_out = pc;
+            return Err($e);
+        }};
+    }
+    macro_rules! tri {
+        ($e:expr) => {
+            match $e {
+                Ok(v) => v,
+                Err(e) => fault!(e),
+            }
+        };
+    }
+    macro_rules! check_budget {
+        () => {
+            if *budget <= 0 {
+                save!();
+                return Ok(Outcome::Yield);
+            }
+        };
+    }
+
+    loop {
+        let Some(&op) = code.get(pc) else {
+            fault!(Fault::Builtin {
+                message: "fell off the end of a function".into()
+            });
+        };
+        pc += 1;
+        match op {
+            Op::Move { dst, src } => {
+                let v = r!(src).clone();
+                put(&mut r!(dst), v);
+            }
+            Op::Take { dst, src } => {
+                let v = take(&mut r!(src));
+                put(&mut r!(dst), v);
+            }
+            Op::Const { dst, idx } => put(&mut r!(dst), env.image.konst(idx).clone()),
+            Op::Int { dst, v } => put(&mut r!(dst), Term::Int(i64::from(v))),
+            Op::Unit { dst } => put(&mut r!(dst), Term::Unit),
+            Op::Bool { dst, v } => put(&mut r!(dst), Term::Bool(v)),
+            Op::Bin { op, dst, a, b } => {
+                let v = match (&r!(a), &r!(b)) {
+                    (Term::Int(x), Term::Int(y)) => match int_fast(op, *x, *y) {
+                        Some(v) => v,
+                        None => tri!(int_bin(op, *x, *y)),
+                    },
+                    (x, y) => tri!(slow_bin(op, x, y)),
+                };
+                put(&mut r!(dst), v);
+            }
+            Op::BinImm { op, dst, a, imm } => {
+                let y = i64::from(imm);
+                let v = match &r!(a) {
+                    Term::Int(x) => match int_fast(op, *x, y) {
+                        Some(v) => v,
+                        None => tri!(int_bin(op, *x, y)),
+                    },
+                    x => tri!(slow_bin(op, x, &Term::Int(y))),
+                };
+                put(&mut r!(dst), v);
+            }
+            Op::BranchNotImm { cmp, a, imm, to } => {
+                let holds = match &r!(a) {
+                    Term::Int(x) => int_cmp(cmp, *x, i64::from(imm)),
+                    x => compare(cmp, x, &Term::Int(i64::from(imm))),
+                };
+                if !holds {
+                    pc = to as usize;
+                }
+            }
+            Op::AddImm { dst, a, imm } => {
+                let v = match &r!(a) {
+                    Term::Int(x) => match x.checked_add(i64::from(imm)) {
+                        Some(v) => v,
+                        None => fault!(Fault::Overflow { op: "+" }),
+                    },
+                    other => fault!(Fault::Type {
+                        op: "+",
+                        got: other.kind_name()
+                    }),
+                };
+                put(&mut r!(dst), Term::Int(v));
+            }
+            Op::Neg { dst, a } => {
+                let v = match &r!(a) {
+                    Term::Int(x) => match x.checked_neg() {
+                        Some(v) => Term::Int(v),
+                        None => fault!(Fault::Overflow { op: "-" }),
+                    },
+                    Term::Float(x) => Term::Float(-x),
+                    other => fault!(Fault::Type {
+                        op: "-",
+                        got: other.kind_name()
+                    }),
+                };
+                r!(dst) = v;
+            }
+            Op::Not { dst, a } => {
+                let v = !matches!(r!(a), Term::Bool(true));
+                r!(dst) = Term::Bool(v);
+            }
+            Op::Jump { to } => {
+                pc = to as usize;
+                *budget -= 1;
+                check_budget!();
+            }
+            Op::JumpIfNot { r, to } => {
+                if !matches!(r!(r), Term::Bool(true)) {
+                    pc = to as usize;
+                }
+            }
+            Op::JumpIf { r, to } => {
+                if matches!(r!(r), Term::Bool(true)) {
+                    pc = to as usize;
+                }
+            }
+            Op::BranchNot { cmp, a, b, to } => {
+                if !compare(cmp, &r!(a), &r!(b)) {
+                    pc = to as usize;
+                }
+            }
+            Op::LoopTest { i, hi, done } => {
+                let stop = match (&r!(i), &r!(hi)) {
+                    (Term::Int(x), Term::Int(y)) => x >= y,
+                    _ => true,
+                };
+                if stop {
+                    pc = done as usize;
+                }
+            }
+            Op::Call {
+                dst,
+                func,
+                base: b,
+                n: _,
+            } => {
+                *budget -= 1;
+                save!();
+                let nb = base + usize::from(b);
+                if let Some(t) = funcs[func as usize].terminate {
+                    let n = usize::from(funcs[func as usize].arity);
+                    *terminate = Some((t, m.regs[nb..nb + n].to_vec()));
+                }
+                tri!(enter(env, m, func, nb, base + usize::from(dst)));
+                code = &funcs[func as usize].code;
+                base = nb;
+                pc = 0;
+                check_budget!();
+            }
+            Op::TailCall { func, base: b, n } => {
+                *budget -= 1;
+                let n = usize::from(n);
+                let src = base + usize::from(b);
+                if src != base {
+                    for i in 0..n {
+                        let v = take(&mut m.regs[src + i]);
+                        m.regs[base + i] = v;
+                    }
+                }
+                let f = &funcs[func as usize];
+                if let Some(t) = f.terminate {
+                    *terminate = Some((t, m.regs[base..base + n].to_vec()));
+                }
+                let need = base + usize::from(f.nregs);
+                if m.regs.len() < need {
+                    m.regs.resize(need, Term::Unit);
+                }
+                if let Some(top) = m.frames.last_mut() {
+                    top.func = func;
+                }
+                code = &f.code;
+                pc = 0;
+                check_budget!();
+            }
+            Op::CallValue {
+                dst,
+                f,
+                base: b,
+                n: _,
+            } => {
+                *budget -= 1;
+                save!();
+                let nb = base + usize::from(b);
+                let fv = r!(f).clone();
+                tri!(enter_value(env, m, &fv, nb, base + usize::from(dst)));
+                reload!();
+                check_budget!();
+            }
+            Op::TailCallValue { f, base: b, n } => {
+                *budget -= 1;
+                let fv = r!(f).clone();
+                let c = tri!(closure_of(&fv));
+                let n = usize::from(n);
+                let src = base + usize::from(b);
+                if src != base {
+                    for i in 0..n {
+                        let v = take(&mut m.regs[src + i]);
+                        m.regs[base + i] = v;
+                    }
+                }
+                let func = &funcs[c.func as usize];
+                let need = base + usize::from(func.nregs);
+                if m.regs.len() < need {
+                    m.regs.resize(need, Term::Unit);
+                }
+                for (r, v) in func.captures.iter().zip(c.captures.iter()) {
+                    m.regs[base + usize::from(*r)] = v.clone();
+                }
+                if let Some(top) = m.frames.last_mut() {
+                    top.func = c.func;
+                }
+                code = &func.code;
+                pc = 0;
+                check_budget!();
+            }
+            Op::Builtin {
+                dst,
+                id,
+                base: b,
+                n,
+            } => {
+                let lo = base + usize::from(b);
+                let hi = lo + usize::from(n);
+                let ret = {
+                    let args = &mut m.regs[lo..hi];
+                    tri!(stdlib::call(id, args, env, cx.as_deref_mut()))
+                };
+                match ret {
+                    Ret::Value(v) => r!(dst) = v,
+                    Ret::Wait => {
+                        pc -= 1;
+                        save!();
+                        return Ok(Outcome::Wait);
+                    }
+                    Ret::Native(native) => {
+                        *budget -= 1;
+                        save!();
+                        if m.frames.len() >= MAX_DEPTH {
+                            fault!(Fault::StackOverflow { limit: MAX_DEPTH });
+                        }
+                        m.frames.push(Frame {
+                            func: 0,
+                            pc: 0,
+                            base: lo as u32,
+                            ret: (base + usize::from(dst)) as u32,
+                            native: Some(Box::new(native)),
+                        });
+                        if let Some(v) = tri!(settle(env, m, None)) {
+                            return Ok(Outcome::Done(v));
+                        }
+                        reload!();
+                        check_budget!();
+                    }
+                }
+            }
+            Op::Return { r } => {
+                let v = take(&mut r!(r));
+                let Some(fr) = m.frames.pop() else {
+                    return Ok(Outcome::Done(v));
+                };
+                let Some(caller) = m.frames.last() else {
+                    return Ok(Outcome::Done(v));
+                };
+                let ret = fr.ret as usize;
+                // Registers above the caller's frame are left as they are
+                // (overwritten by the next call) rather than cleared.
+                if caller.native.is_some() {
+                    if let Some(v) = tri!(settle(env, m, Some(v))) {
+                        return Ok(Outcome::Done(v));
+                    }
+                } else {
+                    put(&mut m.regs[ret], v);
+                }
+                reload!();
+                check_budget!();
+            }
+            Op::Tuple { dst, base: b, n } => {
+                let lo = base + usize::from(b);
+                let items: Vec<Term> = m.regs[lo..lo + usize::from(n)].to_vec();
+                r!(dst) = Term::tuple(items);
+            }
+            Op::List { dst, base: b, n } => {
+                let lo = base + usize::from(b);
+                let items: Vec<Term> = m.regs[lo..lo + usize::from(n)].to_vec();
+                r!(dst) = Term::List(List::from_vec(items));
+            }
+            Op::ListCons {
+                dst,
+                base: b,
+                n,
+                tail,
+            } => {
+                let lo = base + usize::from(b);
+                let mut t = match take(&mut r!(tail)) {
+                    Term::List(l) => l,
+                    other => fault!(Fault::Type {
+                        op: "list cons",
+                        got: other.kind_name()
+                    }),
+                };
+                for i in (0..usize::from(n)).rev() {
+                    t.prepend(take(&mut m.regs[lo + i]));
+                }
+                r!(dst) = Term::List(t);
+            }
+            Op::Map { dst, base: b, n } => {
+                let lo = base + usize::from(b);
+                let pairs = m.regs[lo..lo + 2 * usize::from(n)]
+                    .chunks(2)
+                    .map(|kv| (kv[0].clone(), kv[1].clone()));
+                r!(dst) = Term::map(pairs);
+            }
+            Op::Struct {
+                dst,
+                name,
+                base: b,
+                n,
+            } => {
+                let lo = base + usize::from(b);
+                let items: Vec<Term> = m.regs[lo..lo + usize::from(n)].to_vec();
+                r!(dst) = Term::structure(env.image.atom(name), items);
+            }
+            Op::Variant {
+                dst,
+                type_name,
+                ctor,
+                base: b,
+                n,
+            } => {
+                let lo = base + usize::from(b);
+                let items: Vec<Term> = m.regs[lo..lo + usize::from(n)].to_vec();
+                r!(dst) = Term::variant(env.image.atom(type_name), env.image.atom(ctor), items);
+            }
+            Op::SetField { dst, src, idx, val } => {
+                let v = r!(val).clone();
+                let mut s = r!(src).clone();
+                if let Term::Struct(st) = &mut s
+                    && let Some(slot) = Arc::make_mut(st).fields.get_mut(usize::from(idx))
+                {
+                    *slot = v;
+                }
+                r!(dst) = s;
+            }
+            Op::Elem { dst, src, idx } => {
+                let v = elem(&r!(src), idx);
+                r!(dst) = v;
+            }
+            Op::Index { dst, src, idx } => {
+                let v = tri!(index(&r!(src), &r!(idx)));
+                r!(dst) = v;
+            }
+            Op::Range { dst, lo, hi } => {
+                let (a, b) = match (&r!(lo), &r!(hi)) {
+                    (Term::Int(a), Term::Int(b)) => (*a, *b),
+                    _ => (0, 0),
+                };
+                r!(dst) = Term::List((a..b.max(a)).map(Term::Int).collect());
+            }
+            Op::Interp { dst, base: b, n } => {
+                let lo = base + usize::from(b);
+                let mut s = String::new();
+                for t in &m.regs[lo..lo + usize::from(n)] {
+                    display::display(t, &mut s);
+                }
+                r!(dst) = Term::from(s);
+            }
+            Op::Closure {
+                dst,
+                func,
+                base: b,
+                n,
+            } => {
+                let lo = base + usize::from(b);
+                let caps: Box<[Term]> = m.regs[lo..lo + usize::from(n)].to_vec().into();
+                r!(dst) = Term::opaque(Closure {
+                    func,
+                    captures: caps,
+                });
+            }
+            Op::TestShape { r, shape, fail } => {
+                if !shape_ok(env, &r!(r), shape) {
+                    pc = fail as usize;
+                }
+            }
+            Op::TestConst { r, idx, fail } => {
+                if r!(r) != *env.image.konst(idx) {
+                    pc = fail as usize;
+                }
+            }
+            Op::TestInt { r, v, fail } => {
+                if !matches!(r!(r), Term::Int(x) if x == i64::from(v)) {
+                    pc = fail as usize;
+                }
+            }
+            Op::TestAtom { r, atom, fail } => {
+                if !matches!(r!(r), Term::Atom(a) if a == env.image.atom(atom)) {
+                    pc = fail as usize;
+                }
+            }
+            Op::Head { dst, src } => {
+                let v = match &r!(src) {
+                    Term::List(l) => l.head().cloned().unwrap_or(Term::Unit),
+                    _ => Term::Unit,
+                };
+                r!(dst) = v;
+            }
+            Op::Tail { dst, src } => {
+                let v = match &r!(src) {
+                    Term::List(l) => Term::List(l.tail().unwrap_or_default()),
+                    _ => Term::Unit,
+                };
+                r!(dst) = v;
+            }
+            Op::ListElem { dst, src, idx } => {
+                let v = match &r!(src) {
+                    Term::List(l) => l.get(usize::from(idx)).cloned().unwrap_or(Term::Unit),
+                    _ => Term::Unit,
+                };
+                r!(dst) = v;
+            }
+            Op::ListDrop { dst, src, n } => {
+                let v = match &r!(src) {
+                    Term::List(l) => l.iter().skip(usize::from(n)).cloned().collect(),
+                    _ => List::new(),
+                };
+                r!(dst) = Term::List(v);
+            }
+            Op::MapLookup {
+                dst,
+                map,
+                key,
+                fail,
+            } => {
+                let v = match &r!(map) {
+                    Term::Map(mp) => mp.get(&r!(key)).cloned(),
+                    _ => None,
+                };
+                match v {
+                    Some(v) => r!(dst) = v,
+                    None => pc = fail as usize,
+                }
+            }
+            Op::ToList { dst, src } => {
+                let l = tri!(to_list(&r!(src)));
+                r!(dst) = Term::List(l);
+            }
+            Op::Len { dst, src } => {
+                let n = match &r!(src) {
+                    Term::List(l) => l.len() as i64,
+                    _ => 0,
+                };
+                r!(dst) = Term::Int(n);
+            }
+            Op::Push { list, val } => {
+                let v = take(&mut r!(val));
+                if let Term::List(l) = &mut r!(list) {
+                    l.push(v);
+                }
+            }
+            Op::Fail { kind, r } => {
+                let value = display_debug(&r!(r));
+                let f = match kind {
+                    FailKind::CaseClause => Fault::CaseClause { value },
+                    FailKind::LetMatch => Fault::LetMatch { value },
+                    FailKind::ReceiveClause => Fault::ReceiveClause { value },
+                    FailKind::FunctionClause => {
+                        let fr = m.frames.last().map_or(0, |f| f.func);
+                        let func = &funcs[fr as usize];
+                        let n = usize::from(func.arity);
+                        let args: Vec<String> =
+                            m.regs[base..base + n].iter().map(display_debug).collect();
+                        Fault::FunctionClause {
+                            func: func.name.clone(),
+                            args: args.join(", "),
+                        }
+                    }
+                };
+                fault!(f);
+            }
+            Op::Receive {
+                dst,
+                matcher,
+                timeout,
+                on_timeout,
+            } => {
+                let Some(c) = cx.as_deref_mut() else {
+                    fault!(Fault::NotInGuard { name: "receive" });
+                };
+                let after = timeout.map(|t| match &r!(t) {
+                    Term::Int(ms) => Duration::from_millis(u64::try_from(*ms).unwrap_or(0)),
+                    _ => Duration::ZERO,
+                });
+                let has_guard = env
+                    .image
+                    .program
+                    .matchers
+                    .get(matcher as usize)
+                    .is_some_and(|mm| mm.arms.iter().any(|a| a.guard.is_some()));
+                let frame: Option<Vec<Term>> = has_guard.then(|| {
+                    let end = frame_end(
+                        env,
+                        m.frames.last().unwrap_or(&Frame {
+                            func: 0,
+                            pc: 0,
+                            base: 0,
+                            ret: 0,
+                            native: None,
+                        }),
+                    );
+                    m.regs[base..end.min(m.regs.len())].to_vec()
+                });
+                match c.receive(|msg| accepts(env, matcher, msg, frame.as_deref()), after) {
+                    Received::Msg(msg) => r!(dst) = msg,
+                    Received::Pending => {
+                        pc -= 1;
+                        save!();
+                        return Ok(Outcome::Wait);
+                    }
+                    Received::Timeout => pc = on_timeout as usize,
+                }
+            }
+            Op::TryReturn { r, dst } => {
+                let v = r!(r).clone();
+                let unwrap = match &v {
+                    Term::Variant(var)
+                        if var.ctor == env.image.atom_some || var.ctor == env.image.atom_ok =>
+                    {
+                        Some(var.fields.first().cloned().unwrap_or(Term::Unit))
+                    }
+                    _ => None,
+                };
+                match unwrap {
+                    Some(x) => r!(dst) = x,
+                    None => {
+                        // Return `v` from this function.
+                        let Some(fr) = m.frames.pop() else {
+                            return Ok(Outcome::Done(v));
+                        };
+                        let Some(caller) = m.frames.last() else {
+                            return Ok(Outcome::Done(v));
+                        };
+                        let ret = fr.ret as usize;
+                        let end = frame_end(env, caller);
+                        m.regs.resize(end.max(ret + 1), Term::Unit);
+                        if caller.native.is_some() {
+                            if let Some(v) = tri!(settle(env, m, Some(v))) {
+                                return Ok(Outcome::Done(v));
+                            }
+                        } else {
+                            m.regs[ret] = v;
+                        }
+                        reload!();
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn display_debug(t: &Term) -> String {
+    match t {
+        Term::Str(s) => format!("{:?}", &**s),
+        other => display::to_string(other),
+    }
+}

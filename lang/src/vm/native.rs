@@ -1,0 +1,178 @@
+//! Native frames: library functions that call back into Mesh code.
+//!
+//! `List.map(xs, f)` cannot call `f` with a nested interpreter (that would
+//! put Mesh frames on the OS stack and make the call impossible to
+//! preempt). Instead it becomes a [`Native`] state machine on the frame
+//! stack: [`Native::step`] is given the result of the previous callback
+//! and answers with the next call to make or the final value.
+
+use mesh_core::{List, Term};
+
+use super::Fault;
+
+/// What a native frame wants next.
+pub(super) enum NativeStep {
+    /// Call `f` with these arguments and resume with its result.
+    Call {
+        f: Term,
+        args: [Option<Term>; 2],
+    },
+    Done(Term),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Kind {
+    Map,
+    Filter,
+    Fold,
+    Each,
+    Find,
+    Any,
+    All,
+    FlatMap,
+}
+
+/// The state of one higher-order call.
+#[derive(Debug)]
+pub(crate) enum Native {
+    List {
+        kind: Kind,
+        src: List,
+        i: usize,
+        f: Term,
+        acc: Vec<Term>,
+        /// The fold accumulator.
+        state: Term,
+    },
+    /// `Option.map` / `Result.map` / `Result.map_err`: one call, then wrap.
+    Wrap {
+        f: Term,
+        /// The variant to rebuild around the result, when called.
+        value: Term,
+        called: bool,
+    },
+}
+
+fn one(f: &Term, a: Term) -> NativeStep {
+    NativeStep::Call {
+        f: f.clone(),
+        args: [Some(a), None],
+    }
+}
+
+impl Native {
+    pub(crate) fn list(kind: Kind, src: List, f: Term, state: Term) -> Native {
+        let acc = if matches!(kind, Kind::Map) {
+            Vec::with_capacity(src.len())
+        } else {
+            Vec::new()
+        };
+        Native::List {
+            kind,
+            src,
+            i: 0,
+            f,
+            acc,
+            state,
+        }
+    }
+
+    /// Advance with the result of the last callback (`None` at the start).
+    pub(super) fn step(&mut self, last: Option<Term>) -> Result<NativeStep, Fault> {
+        match self {
+            Native::List {
+                kind,
+                src,
+                i,
+                f,
+                acc,
+                state,
+            } => {
+                if let Some(v) = last {
+                    let prev = src.get(*i - 1).cloned().unwrap_or(Term::Unit);
+                    match kind {
+                        Kind::Map => acc.push(v),
+                        Kind::Filter => {
+                            if matches!(v, Term::Bool(true)) {
+                                acc.push(prev);
+                            }
+                        }
+                        Kind::Fold => *state = v,
+                        Kind::Each => {}
+                        Kind::Find => {
+                            if matches!(v, Term::Bool(true)) {
+                                return Ok(NativeStep::Done(super::interp::some(prev)));
+                            }
+                        }
+                        Kind::Any => {
+                            if matches!(v, Term::Bool(true)) {
+                                return Ok(NativeStep::Done(Term::Bool(true)));
+                            }
+                        }
+                        Kind::All => {
+                            if !matches!(v, Term::Bool(true)) {
+                                return Ok(NativeStep::Done(Term::Bool(false)));
+                            }
+                        }
+                        Kind::FlatMap => match v {
+                            Term::List(l) => acc.extend(l.iter().cloned()),
+                            other => {
+                                return Err(Fault::Type {
+                                    op: "List.flat_map",
+                                    got: other.kind_name(),
+                                });
+                            }
+                        },
+                    }
+                }
+                match src.get(*i) {
+                    Some(x) => {
+                        let x = x.clone();
+                        *i += 1;
+                        Ok(if *kind == Kind::Fold {
+                            NativeStep::Call {
+                                f: f.clone(),
+                                args: [Some(take(state)), Some(x)],
+                            }
+                        } else {
+                            one(f, x)
+                        })
+                    }
+                    None => Ok(NativeStep::Done(match kind {
+                        Kind::Map | Kind::Filter | Kind::FlatMap => {
+                            Term::List(List::from_vec(std::mem::take(acc)))
+                        }
+                        Kind::Fold => take(state),
+                        Kind::Each => Term::Unit,
+                        Kind::Find => super::interp::none(),
+                        Kind::Any => Term::Bool(false),
+                        Kind::All => Term::Bool(true),
+                    })),
+                }
+            }
+            Native::Wrap { f, value, called } => {
+                let Term::Variant(v) = value else {
+                    return Ok(NativeStep::Done(value.clone()));
+                };
+                if let Some(r) = last {
+                    let mut nv = (**v).clone();
+                    nv.fields = vec![r].into_boxed_slice();
+                    return Ok(NativeStep::Done(Term::Variant(std::sync::Arc::new(nv))));
+                }
+                if *called {
+                    return Ok(NativeStep::Done(value.clone()));
+                }
+                *called = true;
+                match v.fields.first() {
+                    Some(x) => Ok(one(f, x.clone())),
+                    None => Ok(NativeStep::Done(value.clone())),
+                }
+            }
+        }
+    }
+}
+
+/// Takes a term out of a slot, leaving unit.
+fn take(t: &mut Term) -> Term {
+    std::mem::replace(t, Term::Unit)
+}

@@ -245,3 +245,39 @@ fn run_a_single_file_with_arguments() {
         text(&o.stderr)
     );
 }
+
+/// Every project under `examples/` with an `expected.out` builds with
+/// `meshc build --release` and prints exactly that.
+#[test]
+fn examples_print_their_expected_output() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples");
+    let dir = tempfile::tempdir().unwrap();
+    let mut ran = 0;
+    for entry in fs::read_dir(&root).unwrap() {
+        let project = entry.unwrap().path();
+        let expected = project.join("expected.out");
+        if !expected.exists() {
+            continue;
+        }
+        let name = project.file_name().unwrap().to_string_lossy().into_owned();
+        let exe = dir.path().join(&name);
+        let b = meshc()
+            .arg("build")
+            .arg(&project)
+            .arg("--release")
+            .arg("-o")
+            .arg(&exe)
+            .output()
+            .unwrap();
+        assert_eq!(code(&b), 0, "{name}: {}", text(&b.stderr));
+        let run = Command::new(&exe).output().unwrap();
+        assert_eq!(code(&run), 0, "{name}: {}", text(&run.stderr));
+        assert_eq!(
+            text(&run.stdout),
+            fs::read_to_string(&expected).unwrap(),
+            "{name}"
+        );
+        ran += 1;
+    }
+    assert!(ran >= 1, "no examples found in {}", root.display());
+}

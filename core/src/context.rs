@@ -100,6 +100,13 @@ impl<'a> Cx<'a> {
         self.sched.shared.schedulers()
     }
 
+    /// This scheduler's frames for other nodes (sealed at the end of the
+    /// run slice).
+    #[cfg(not(loom))]
+    pub(crate) fn remote_batch(&mut self) -> &mut crate::node::RemoteBatch {
+        &mut self.sched.remote
+    }
+
     /// A handle to the runtime, usable from other threads.
     pub fn handle(&self) -> RuntimeHandle {
         RuntimeHandle {

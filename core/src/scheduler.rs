@@ -79,7 +79,7 @@ pub(crate) struct Scheduler {
     next_ref: u64,
     /// Frames for other nodes, sealed once per link at the end of a slice.
     #[cfg(not(loom))]
-    remote: crate::node::RemoteBatch,
+    pub(crate) remote: crate::node::RemoteBatch,
 }
 
 fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {

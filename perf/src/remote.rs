@@ -344,7 +344,6 @@ fn spawn(n: &TwoNodes, count: u64) -> Result<Vec<Sample>, PerfError> {
     let args = Term::list(vec![]);
     let reply_tag = Atom::new("spawn_reply");
     n.a.0.handle().spawn(process_fn(move |cx| {
-        let me = cx.pid();
         if t0.is_none() {
             t0 = Some(Instant::now());
         }
@@ -367,7 +366,7 @@ fn spawn(n: &TwoNodes, count: u64) -> Result<Vec<Sample>, PerfError> {
         }
         while requested < count && requested - answered < window {
             if node
-                .spawn_request(me, &target, "perf_noop", &args, false)
+                .spawn_request_from(cx, &target, "perf_noop", &args, false)
                 .is_err()
             {
                 failed += 1;

@@ -132,12 +132,16 @@ pub(crate) struct Dist {
 /// Signals decoded from one read, per destination scheduler.
 struct Deliveries {
     per_sched: Vec<Vec<Envelope>>,
+    /// Frames answering the peer (spawn replies), sealed once per read
+    /// and sent before the deliveries are pushed.
+    replies: Vec<u8>,
 }
 
 impl Deliveries {
     fn new(n: usize) -> Deliveries {
         Deliveries {
             per_sched: (0..n).map(|_| Vec::new()).collect(),
+            replies: Vec::new(),
         }
     }
 
@@ -737,6 +741,9 @@ impl Dist {
                 rx.plain = plain;
             }
         }
+        if !deliveries.replies.is_empty() {
+            link.send(&deliveries.replies);
+        }
         if let Some(shared) = self.shared() {
             deliveries.deliver(&shared);
         }
@@ -1115,13 +1122,16 @@ impl Dist {
                         Err(f) => Err(f),
                     },
                 };
-                let mut wire = Vec::new();
-                frame::encode(Kind::SpawnReply, &reply, self.cfg.max_frame, &mut wire)
-                    .map_err(|e| e.to_string())?;
-                link.send(&wire);
-                // The reply is queued now; the new process starts when
-                // this read's deliveries are pushed, so anything it sends
-                // back comes after the reply.
+                frame::encode(
+                    Kind::SpawnReply,
+                    &reply,
+                    self.cfg.max_frame,
+                    &mut out.replies,
+                )
+                .map_err(|e| e.to_string())?;
+                // Replies are sealed at the end of this read, before the
+                // new processes are delivered, so anything they send back
+                // comes after their reply.
             }
             FrameRef::SpawnReply(b) => {
                 let req = b.req.to_native();
@@ -1262,6 +1272,7 @@ impl Dist {
         args: &Term,
         from: Pid,
         waiter: SpawnWaiter,
+        batch: Option<&mut RemoteBatch>,
     ) -> Result<(), SpawnError> {
         let link = {
             let st = lock(&self.state);
@@ -1294,6 +1305,14 @@ impl Dist {
                 .map_err(|e| SpawnError::BadArgs(e.to_string()))?;
         }
         lock(&self.state).spawns.insert(req, waiter);
+        if let Some(batch) = batch {
+            // From a process: sealed with the rest of its run slice.
+            match batch.out.iter_mut().find(|(id, _, _)| *id == peer.id) {
+                Some((_, _, buf)) => buf.extend_from_slice(&wire),
+                None => batch.out.push((peer.id, Arc::clone(&link), wire)),
+            }
+            return Ok(());
+        }
         if !link.send(&wire) {
             lock(&self.state).spawns.remove(&req);
             return Err(SpawnError::NotConnected(node.to_owned()));

@@ -369,6 +369,36 @@ impl Node {
                 link,
                 node: Arc::from(node),
             },
+            None,
+        )?;
+        Ok(mref)
+    }
+
+    /// [`Node::spawn_request`] from inside a process, for `cx`'s process:
+    /// the request leaves with the rest of the run slice's frames (one
+    /// write for many requests).
+    pub fn spawn_request_from(
+        &self,
+        cx: &mut crate::context::Cx<'_>,
+        node: &str,
+        function: &str,
+        args: &Term,
+        link: bool,
+    ) -> Result<Ref, SpawnError> {
+        let from = cx.pid();
+        let mref = cx.make_ref();
+        self.dist.spawn_request(
+            node,
+            function,
+            args,
+            from,
+            driver::SpawnWaiter::Process {
+                pid: from,
+                mref,
+                link,
+                node: Arc::from(node),
+            },
+            Some(cx.remote_batch()),
         )?;
         Ok(mref)
     }
@@ -394,6 +424,7 @@ impl Node {
                 tx,
                 node: Arc::from(node),
             },
+            None,
         )?;
         rx.recv_timeout(timeout).unwrap_or_else(|_| {
             Err(SpawnError::Timeout {

@@ -559,6 +559,58 @@ pub fn remote_spawn(make: &MakeTransport) {
             .spawn(&b.name(), "adder", &Term::list(vec![Term::Int(1)]), WAIT)
             .is_ok()
     );
+    // From inside a process: many requests leave in one run slice (one
+    // write) and each gets its own reply, to that process.
+    let (rep, rrx) = a.probe(false);
+    let node = a.node.clone();
+    let target = b.name();
+    let mut asked = false;
+    let asker = a
+        .rt()
+        .handle()
+        .spawn(actor_fn(move |cx, msg| {
+            if !asked {
+                asked = true;
+                for i in 0..50 {
+                    let r = node.spawn_request_from(
+                        cx,
+                        &target,
+                        "adder",
+                        &Term::list(vec![Term::Int(i)]),
+                        false,
+                    );
+                    cx.send(
+                        rep,
+                        Term::tuple(vec![Term::atom("asked"), Term::Bool(r.is_ok())]),
+                    );
+                }
+            } else {
+                cx.send(rep, msg);
+            }
+            Flow::Continue
+        }))
+        .unwrap_or_else(|e| panic!("{e}"));
+    a.rt().handle().send(asker, Term::Unit).ok();
+    let (mut asked_ok, mut replies) = (0, 0);
+    while asked_ok < 50 || replies < 50 {
+        let m = recv_match(&rrx, |_| true);
+        if is_tagged(&m, "asked") {
+            assert_eq!(
+                m.as_tuple().and_then(|t| t.get(1)).cloned(),
+                Some(Term::Bool(true))
+            );
+            asked_ok += 1;
+        } else if is_tagged(&m, "spawn_reply") {
+            let ok = m
+                .as_tuple()
+                .and_then(|t| t.get(2))
+                .and_then(|r| r.as_tuple())
+                .and_then(|r| r.first())
+                .is_some_and(|h| h.is_atom(Atom::OK));
+            assert!(ok, "{m}");
+            replies += 1;
+        }
+    }
     assert!(matches!(
         a.node
             .spawn("z@127.0.0.1:1", "adder", &Term::list(vec![]), WAIT),

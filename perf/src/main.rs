@@ -15,7 +15,6 @@ mod alloc;
 mod lang;
 mod local;
 mod peer;
-mod remote;
 mod report;
 mod stats;
 
@@ -71,16 +70,6 @@ pub enum PerfError {
     PeerOutput(String),
     #[error("I/O: {0}")]
     Io(std::io::Error),
-    #[error("node: {0}")]
-    Node(#[from] mesh_core::node::NodeError),
-    #[error("connect: {0}")]
-    Connect(#[from] mesh_core::node::ConnectError),
-    #[error("global registry: {0}")]
-    Global(#[from] mesh_core::dist::global::GlobalError),
-    #[error("{0} remote spawns failed")]
-    RemoteSpawns(u64),
-    #[error("setting CPU affinity: {0}")]
-    Affinity(nix::Error),
     #[error("writing JSON: {0}")]
     Json(#[from] serde_json::Error),
 }
@@ -124,11 +113,7 @@ fn main() -> ExitCode {
 
 fn run(args: &Args) -> Result<(), PerfError> {
     if args.list {
-        for s in local::SCENARIOS
-            .iter()
-            .chain(remote::SCENARIOS)
-            .chain(lang::SCENARIOS)
-        {
+        for s in local::SCENARIOS.iter().chain(lang::SCENARIOS) {
             println!("{s}");
         }
         return Ok(());
@@ -139,10 +124,7 @@ fn run(args: &Args) -> Result<(), PerfError> {
         args.scenarios.clone()
     };
     for s in &scenarios {
-        if !local::SCENARIOS.contains(&s.as_str())
-            && !remote::SCENARIOS.contains(&s.as_str())
-            && !lang::SCENARIOS.contains(&s.as_str())
-        {
+        if !local::SCENARIOS.contains(&s.as_str()) && !lang::SCENARIOS.contains(&s.as_str()) {
             return Err(PerfError::UnknownScenario(s.clone()));
         }
     }
@@ -162,24 +144,6 @@ fn run(args: &Args) -> Result<(), PerfError> {
     for scenario in &scenarios {
         if !args.json {
             eprintln!("running {scenario} ({reps} repetitions)...");
-        }
-        if remote::SCENARIOS.contains(&scenario.as_str()) {
-            let rsizes = if args.quick {
-                remote::RemoteSizes::QUICK
-            } else {
-                remote::RemoteSizes::FULL
-            };
-            // Placements alternate within each repetition, so both see
-            // the same machine state.
-            for _ in 0..reps {
-                for p in remote::Placement::ALL {
-                    let label = format!("{scenario}[{}]", p.name());
-                    for sample in remote::run(scenario, p, &rsizes)? {
-                        ours.add(&label, &sample);
-                    }
-                }
-            }
-            continue;
         }
         if lang::SCENARIOS.contains(&scenario.as_str()) {
             // Runs its peers (Erlang, Lua) itself, as extra rows.

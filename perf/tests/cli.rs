@@ -97,12 +97,6 @@ fn list_names_every_scenario() {
             "pingpong-local",
             "pingpong-cross",
             "ring",
-            "remote-pingpong",
-            "remote-send-64",
-            "remote-send-64k",
-            "handshake",
-            "remote-spawn",
-            "global-register",
             "lang-fib",
             "lang-loop",
             "lang-list",
@@ -124,29 +118,4 @@ fn bad_scheduler_count_is_a_clear_error() {
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("MESH_SCHEDULERS"), "{err}");
-}
-
-#[test]
-fn remote_scenarios_report_both_placements() {
-    let out = mesh_perf(&["remote-pingpong", "remote-spawn", "--quick", "--json"]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let rows: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
-    let rows = rows.as_array().expect("array");
-    for label in [
-        "remote-pingpong[none]",
-        "remote-pingpong[same]",
-        "remote-spawn[none]",
-        "remote-spawn[same]",
-    ] {
-        let row = rows
-            .iter()
-            .find(|r| r["scenario"] == label)
-            .unwrap_or_else(|| panic!("no row for {label}"));
-        let median = row["median"].as_f64().expect("median");
-        assert!(median > 0.0 && median.is_finite(), "{label}: {median}");
-    }
 }

@@ -96,7 +96,12 @@ fn list_names_every_scenario() {
             "send-cross",
             "pingpong-local",
             "pingpong-cross",
-            "ring"
+            "ring",
+            "remote-pingpong",
+            "remote-send",
+            "handshake",
+            "remote-spawn",
+            "global-register"
         ]
     );
 }

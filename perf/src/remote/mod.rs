@@ -224,12 +224,12 @@ impl Sizes {
     pub const FULL: Sizes = Sizes {
         pingpong: 20_000,
         pingpong_warmup: 500,
-        send_max_msgs: 2_000_000,
+        send_max_msgs: 1_000_000,
         send_max_bytes: 1 << 30,
         handshake: 200,
         spawn: 200_000,
         spawn_window: 1_000,
-        global: 2_000,
+        global: 1_000,
     };
     pub const QUICK: Sizes = Sizes {
         pingpong: 2_000,
@@ -451,7 +451,7 @@ mod tests {
     #[test]
     fn send_count_is_bounded_by_messages_and_bytes() {
         let s = Sizes::FULL;
-        assert_eq!(s.send_count(64), 2_000_000);
+        assert_eq!(s.send_count(64), 1_000_000);
         assert_eq!(s.send_count(65536), 16_384);
         assert_eq!(s.send_count(usize::MAX), 1);
     }

@@ -178,7 +178,11 @@ send_n(R, Bin, N) -> R ! Bin, send_n(R, Bin, N - 1).
 %% Close the connection, wait until this node has seen it go (and a little
 %% longer, so `b` has too), then time a fresh connect: TCP connect, TLS
 %% handshake if the carrier is TLS, and the distribution handshake with its
-%% cookie challenge, up to the connection being usable.
+%% cookie challenge, up to `connect_node` returning. Untimed, `b` then
+%% answers a call over the new connection, so `b` has finished setting it
+%% up before the next disconnect (without this, OTP 25's TLS distribution
+%% on `b` crashes in `inet_tls_dist:f_address` on connections closed while
+%% it is still finishing them, and after enough of those node `a` died).
 reconnect(Peer) ->
     true = erlang:disconnect_node(Peer),
     receive {nodedown, Peer} -> ok after 10000 -> error(no_nodedown) end,
@@ -187,6 +191,7 @@ reconnect(Peer) ->
     true = net_kernel:connect_node(Peer),
     T1 = now_ns(),
     receive {nodeup, Peer} -> ok after 10000 -> error(no_nodeup) end,
+    Peer = erpc:call(Peer, erlang, node, [], 10000),
     T1 - T0.
 
 issue(Peer, K) ->

@@ -186,6 +186,7 @@ fn run(args: &Args) -> Result<(), PerfError> {
     } else {
         run_local(args, &local_names, reps, &base)?
     };
+    let mut failure = None;
     let remote_rows = if remote_names.is_empty() {
         Vec::new()
     } else {
@@ -200,10 +201,17 @@ fn run(args: &Args) -> Result<(), PerfError> {
             remote::measure(rt, &scenarios, &args.placement, reps, &rsizes, !args.json)
         };
         let mesh = remote::mesh().map(|rt| measure(rt.as_ref())).transpose()?;
-        let peers = remote_runtimes
-            .iter()
-            .map(|rt| measure(rt.as_ref()))
-            .collect::<Result<Vec<_>, _>>()?;
+        // A peer that fails does not cost the others' figures: they are
+        // printed, then the first failure ends the run with its error.
+        let mut peers = Vec::new();
+        for rt in &remote_runtimes {
+            match measure(rt.as_ref()) {
+                Ok(m) => peers.push(m),
+                Err(e) => {
+                    failure.get_or_insert(e);
+                }
+            }
+        }
         remote::rows(mesh.as_ref(), &peers, &scenarios, &args.placement)
     };
     if args.json {
@@ -229,7 +237,7 @@ fn run(args: &Args) -> Result<(), PerfError> {
             );
         }
     }
-    Ok(())
+    failure.map_or(Ok(()), Err)
 }
 
 /// The remote peers named by `--peers`, each once, in a fixed order.

@@ -186,15 +186,19 @@ impl Tail {
             .spawn(move || {
                 for line in BufReader::new(r).lines() {
                     let Ok(line) = line else { break };
-                    let Ok(mut t) = tail.0.lock() else { break };
-                    let _ = writeln!(t, "{who}: {line}");
-                    if t.len() > 2 * Tail::KEEP {
-                        let cut = t.len() - Tail::KEEP;
-                        let cut = (cut..t.len()).find(|&i| t.is_char_boundary(i)).unwrap_or(0);
-                        t.drain(..cut);
-                    }
+                    tail.push(who, &line);
                 }
             });
+    }
+
+    fn push(&self, who: &str, line: &str) {
+        let Ok(mut t) = self.0.lock() else { return };
+        let _ = writeln!(t, "{who}: {line}");
+        if t.len() > 2 * Tail::KEEP {
+            let cut = t.len() - Tail::KEEP;
+            let cut = (cut..t.len()).find(|&i| t.is_char_boundary(i)).unwrap_or(0);
+            t.drain(..cut);
+        }
     }
 
     fn text(&self) -> String {
@@ -439,7 +443,10 @@ impl Session {
             }
             let mut it = line.split_whitespace();
             if it.next() != Some("ROW") {
-                continue; // OTP's own reports
+                // OTP's own reports (its logger writes to stdout): keep
+                // them for the error message if this command fails.
+                self.stderr.push("node a", &line);
+                continue;
             }
             let (Some(sc), Some(metric), Some(v), None) =
                 (it.next(), it.next(), it.next(), it.next())

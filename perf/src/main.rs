@@ -7,6 +7,8 @@
 //! mesh-perf send-local ring --reps 7 # chosen scenarios
 //! mesh-perf --quick                  # small sizes, 3 repetitions (smoke run)
 //! mesh-perf --peers erlang --json    # with Erlang/OTP beside us, JSON rows
+//! mesh-perf remote-pingpong remote-send handshake remote-spawn global-register \
+//!     --peers rustls-raw,erlang-dist   # the remote scenarios (see `remote`)
 //! ```
 //!
 //! Speed is measured here, never asserted in tests.
@@ -15,6 +17,7 @@ mod alloc;
 mod lang;
 mod local;
 mod peer;
+mod remote;
 mod report;
 mod stats;
 
@@ -66,8 +69,39 @@ pub enum PerfError {
         what: String,
         stderr: String,
     },
+    #[error("peer `{peer}` did not finish {what} within its time limit:\n{stderr}")]
+    PeerTimeout {
+        peer: &'static str,
+        what: String,
+        stderr: String,
+    },
     #[error("unexpected peer output line: {0:?}")]
     PeerOutput(String),
+    #[error(
+        "scenario `{0}` has no Mesh side yet: name the runtimes to measure with --peers \
+         (rustls-raw, erlang-dist, erlang-dist-tcp, erlang-dist-tls13, erlang-dist-tls12)"
+    )]
+    NoRemoteRuntime(String),
+    #[error("peer `{peer}`: {what}: {source}")]
+    Net {
+        peer: &'static str,
+        what: &'static str,
+        source: std::io::Error,
+    },
+    #[error("pinning a thread to CPU 0: {0}")]
+    Affinity(nix::Error),
+    #[error("node: {0}")]
+    Node(#[from] mesh_core::node::NodeError),
+    #[error("connect: {0}")]
+    Connect(#[from] mesh_core::node::ConnectError),
+    #[error("global registry: {0}")]
+    Global(#[from] mesh_core::dist::global::GlobalError),
+    #[error("{0} remote spawns failed")]
+    RemoteSpawns(u64),
+    #[error("generating the throw-away certificates: {0}")]
+    Cert(#[from] rcgen::Error),
+    #[error("TLS: {0}")]
+    Tls(#[from] rustls::Error),
     #[error("I/O: {0}")]
     Io(std::io::Error),
     #[error("writing JSON: {0}")]
@@ -89,9 +123,18 @@ struct Args {
     /// Small problem sizes and 3 repetitions: a smoke run in seconds.
     #[arg(long)]
     quick: bool,
-    /// Also run these peers and show ours/peer ratios.
+    /// Also run these peers and show ours/peer ratios. `erlang` runs the
+    /// single-node scenarios; the others the remote ones.
     #[arg(long, value_enum, value_delimiter = ',')]
     peers: Vec<PeerKind>,
+    /// Message sizes in bytes of `remote-send` (one scenario per size).
+    #[arg(long, value_delimiter = ',', default_values_t = [64, 65536],
+          value_parser = clap::value_parser!(u32).range(1..=16 * 1024 * 1024))]
+    size: Vec<u32>,
+    /// Thread placements of the remote scenarios: `none` (free) and/or
+    /// `same` (both ends on CPU 0).
+    #[arg(long, value_enum, value_delimiter = ',', default_values_t = [remote::Placement::None, remote::Placement::Same])]
+    placement: Vec<remote::Placement>,
     /// Print one JSON array of rows instead of the table.
     #[arg(long)]
     json: bool,
@@ -113,7 +156,11 @@ fn main() -> ExitCode {
 
 fn run(args: &Args) -> Result<(), PerfError> {
     if args.list {
-        for s in local::SCENARIOS.iter().chain(lang::SCENARIOS) {
+        for s in local::SCENARIOS
+            .iter()
+            .chain(remote::SCENARIOS)
+            .chain(lang::SCENARIOS)
+        {
             println!("{s}");
         }
         return Ok(());
@@ -124,16 +171,123 @@ fn run(args: &Args) -> Result<(), PerfError> {
         args.scenarios.clone()
     };
     for s in &scenarios {
-        if !local::SCENARIOS.contains(&s.as_str()) && !lang::SCENARIOS.contains(&s.as_str()) {
+        if !local::SCENARIOS.contains(&s.as_str())
+            && !remote::SCENARIOS.contains(&s.as_str())
+            && !lang::SCENARIOS.contains(&s.as_str())
+        {
             return Err(PerfError::UnknownScenario(s.clone()));
         }
     }
-    let (sizes, reps) = if args.quick {
-        (local::Sizes::QUICK, 3)
+    let (remote_names, local_names): (Vec<String>, Vec<String>) = scenarios
+        .into_iter()
+        .partition(|s| remote::SCENARIOS.contains(&s.as_str()));
+    let reps = if args.quick {
+        3
     } else {
-        (local::Sizes::FULL, usize::from(args.reps))
+        usize::from(args.reps)
+    };
+    // Remote runtimes are prepared first so a missing tool fails fast.
+    let remote_runtimes = if remote_names.is_empty() {
+        Vec::new()
+    } else {
+        let rts = remote_runtimes(&args.peers)?;
+        if rts.is_empty() && remote::mesh().is_none() {
+            return Err(PerfError::NoRemoteRuntime(remote_names[0].clone()));
+        }
+        rts
     };
     let base = Config::from_env()?;
+    let mut rows = if local_names.is_empty() {
+        Vec::new()
+    } else {
+        run_local(args, &local_names, reps, &base)?
+    };
+    let mut failure = None;
+    let remote_rows = if remote_names.is_empty() {
+        Vec::new()
+    } else {
+        let sizes: Vec<usize> = args.size.iter().map(|&s| s as usize).collect();
+        let scenarios = remote::Scenario::expand(&remote_names, &sizes);
+        let rsizes = if args.quick {
+            remote::Sizes::QUICK
+        } else {
+            remote::Sizes::FULL
+        };
+        let measure = |rt: &dyn remote::RemoteRuntime| {
+            remote::measure(rt, &scenarios, &args.placement, reps, &rsizes, !args.json)
+        };
+        let mesh = remote::mesh().map(|rt| measure(rt.as_ref())).transpose()?;
+        // A peer that fails does not cost the others' figures: they are
+        // printed, then the first failure ends the run with its error.
+        let mut peers = Vec::new();
+        for rt in &remote_runtimes {
+            match measure(rt.as_ref()) {
+                Ok(m) => peers.push(m),
+                Err(e) => {
+                    failure.get_or_insert(e);
+                }
+            }
+        }
+        remote::rows(mesh.as_ref(), &peers, &scenarios, &args.placement)
+    };
+    if args.json {
+        rows.extend(remote_rows);
+        println!("{}", serde_json::to_string_pretty(&rows)?);
+    } else {
+        if !rows.is_empty() {
+            print!("{}", report::table(&rows));
+            println!(
+                "schedulers: {}; sizes: {}",
+                base.schedulers,
+                if args.quick { "quick" } else { "full" }
+            );
+        }
+        if !remote_rows.is_empty() {
+            if !rows.is_empty() {
+                println!();
+            }
+            print!("{}", report::table(&remote_rows));
+            println!(
+                "placement after `/`: none = both ends free, same = both ends on CPU 0; sizes: {}",
+                if args.quick { "quick" } else { "full" }
+            );
+        }
+    }
+    failure.map_or(Ok(()), Err)
+}
+
+/// The remote peers named by `--peers`, each once, in a fixed order.
+fn remote_runtimes(peers: &[PeerKind]) -> Result<Vec<Box<dyn remote::RemoteRuntime>>, PerfError> {
+    use remote::erlang_dist::{Carrier, ErlangDist};
+    let has = |k| peers.contains(&k);
+    let mut out: Vec<Box<dyn remote::RemoteRuntime>> = Vec::new();
+    if has(PeerKind::RustlsRaw) {
+        out.push(Box::new(remote::rustls_raw::RustlsRaw::new()?));
+    }
+    for (kind, carrier) in [
+        (PeerKind::ErlangDistTcp, Carrier::Tcp),
+        (PeerKind::ErlangDistTls13, Carrier::Tls13),
+        (PeerKind::ErlangDistTls12, Carrier::Tls12),
+    ] {
+        if has(kind) || has(PeerKind::ErlangDist) {
+            out.push(Box::new(ErlangDist::prepare(carrier)?));
+        }
+    }
+    Ok(out)
+}
+
+/// The single-node scenarios, with the Erlang peer if asked for.
+fn run_local(
+    args: &Args,
+    scenarios: &[String],
+    reps: usize,
+    base: &Config,
+) -> Result<Vec<report::Row>, PerfError> {
+    let sizes = if args.quick {
+        local::Sizes::QUICK
+    } else {
+        local::Sizes::FULL
+    };
     let erlang = if args.peers.contains(&PeerKind::Erlang) {
         Some(Erlang::prepare()?)
     } else {
@@ -141,19 +295,19 @@ fn run(args: &Args) -> Result<(), PerfError> {
     };
     let mut ours = Collector::default();
     let mut theirs = PeerResults::default();
-    for scenario in &scenarios {
+    for scenario in scenarios {
         if !args.json {
             eprintln!("running {scenario} ({reps} repetitions)...");
         }
         if lang::SCENARIOS.contains(&scenario.as_str()) {
             // Runs its peers (Erlang, Lua) itself, as extra rows.
-            for sample in lang::run(scenario, reps, args.quick, &base)? {
+            for sample in lang::run(scenario, reps, args.quick, base)? {
                 ours.add(scenario, &sample);
             }
             continue;
         }
         for _ in 0..reps {
-            for sample in local::run(scenario, &sizes, &base)? {
+            for sample in local::run(scenario, &sizes, base)? {
                 ours.add(scenario, &sample);
             }
         }
@@ -161,22 +315,11 @@ fn run(args: &Args) -> Result<(), PerfError> {
             erl.run(scenario, reps, &sizes, &mut theirs)?;
         }
     }
-    let rows = ours.rows(|scenario, metric| {
+    Ok(ours.rows(|scenario, metric| {
         erlang.as_ref()?;
         theirs.median(scenario, metric).map(|median| PeerFigure {
             peer: PeerKind::Erlang.name().to_owned(),
             median,
         })
-    });
-    if args.json {
-        println!("{}", serde_json::to_string_pretty(&rows)?);
-    } else {
-        print!("{}", report::table(&rows));
-        println!(
-            "schedulers: {}; sizes: {}",
-            base.schedulers,
-            if args.quick { "quick" } else { "full" }
-        );
-    }
-    Ok(())
+    }))
 }

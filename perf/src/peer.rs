@@ -20,13 +20,35 @@ use crate::stats::Summary;
 /// A peer that can run scenarios.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum PeerKind {
+    /// Erlang/OTP, single-node scenarios.
+    #[value(name = "erlang")]
     Erlang,
+    /// Raw rustls client/server on loopback, remote scenarios.
+    #[value(name = "rustls-raw")]
+    RustlsRaw,
+    /// Erlang distribution over TCP, TLS 1.3 and TLS 1.2 (all three).
+    #[value(name = "erlang-dist")]
+    ErlangDist,
+    /// Erlang distribution over plain TCP.
+    #[value(name = "erlang-dist-tcp")]
+    ErlangDistTcp,
+    /// Erlang distribution over TLS 1.3 (`-proto_dist inet_tls`).
+    #[value(name = "erlang-dist-tls13")]
+    ErlangDistTls13,
+    /// Erlang distribution over TLS 1.2 (`-proto_dist inet_tls`).
+    #[value(name = "erlang-dist-tls12")]
+    ErlangDistTls12,
 }
 
 impl PeerKind {
     pub fn name(self) -> &'static str {
         match self {
             PeerKind::Erlang => "erlang",
+            PeerKind::RustlsRaw => "rustls-raw",
+            PeerKind::ErlangDist => "erlang-dist",
+            PeerKind::ErlangDistTcp => "erlang-dist-tcp",
+            PeerKind::ErlangDistTls13 => "erlang-dist-tls13",
+            PeerKind::ErlangDistTls12 => "erlang-dist-tls12",
         }
     }
 }
@@ -76,7 +98,7 @@ pub struct Erlang {
 }
 
 /// Where the `.erl` sources live: next to this crate, or `MESH_PERF_PEERS`.
-fn peers_dir() -> PathBuf {
+pub(crate) fn peers_dir() -> PathBuf {
     std::env::var_os("MESH_PERF_PEERS")
         .map(PathBuf::from)
         .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("peers"))

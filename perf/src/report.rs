@@ -40,6 +40,10 @@ pub struct PeerFigure {
 /// One output row.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct Row {
+    /// Who produced the figures: absent for the single-node scenarios
+    /// (always Mesh), `"mesh"` or a peer's name for the remote ones.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub runtime: Option<String>,
     pub scenario: String,
     pub metric: String,
     pub unit: String,
@@ -94,6 +98,7 @@ impl Collector {
                     .filter(|p| p.median != 0.0)
                     .map(|p| s.median / p.median);
                 Some(Row {
+                    runtime: None,
                     scenario: scenario.clone(),
                     metric: (*metric).to_owned(),
                     unit: (*unit).to_owned(),
@@ -107,6 +112,15 @@ impl Collector {
                 })
             })
             .collect()
+    }
+
+    /// The median of (scenario, metric), if anything was collected for it.
+    pub fn median(&self, scenario: &str, metric: &str) -> Option<f64> {
+        let i = self
+            .keys
+            .iter()
+            .position(|(sc, m, _, _)| sc == scenario && *m == metric)?;
+        Summary::of(&self.samples[i]).map(|s| s.median)
     }
 }
 
@@ -128,16 +142,26 @@ pub fn human(v: f64) -> String {
     }
 }
 
-/// The table shown to people.
+/// The table shown to people. A `runtime` column comes first when any row
+/// names its runtime (the remote scenarios).
 pub fn table(rows: &[Row]) -> String {
     let mut out = String::new();
-    let headers = [
+    let with_runtime = rows.iter().any(|r| r.runtime.is_some());
+    let mut headers: Vec<String> = [
         "scenario", "metric", "unit", "min", "median", "max", "peer", "ratio",
-    ];
-    let cells: Vec<[String; 8]> = rows
+    ]
+    .map(String::from)
+    .to_vec();
+    let numeric_from = if with_runtime {
+        headers.insert(0, "runtime".to_owned());
+        4
+    } else {
+        3
+    };
+    let cells: Vec<Vec<String>> = rows
         .iter()
         .map(|r| {
-            [
+            let mut cols = vec![
                 r.scenario.clone(),
                 r.metric.clone(),
                 r.unit.clone(),
@@ -158,18 +182,22 @@ pub fn table(rows: &[Row]) -> String {
                     ),
                     None => "-".into(),
                 },
-            ]
+            ];
+            if with_runtime {
+                cols.insert(0, r.runtime.clone().unwrap_or_else(|| "mesh".into()));
+            }
+            cols
         })
         .collect();
-    let mut width = headers.map(str::len);
+    let mut width: Vec<usize> = headers.iter().map(String::len).collect();
     for row in &cells {
         for (w, c) in width.iter_mut().zip(row) {
             *w = (*w).max(c.chars().count());
         }
     }
     let line = |out: &mut String, cols: &[String]| {
-        for (i, (c, w)) in cols.iter().zip(width).enumerate() {
-            let numeric = (3..=5).contains(&i);
+        for (i, (c, &w)) in cols.iter().zip(&width).enumerate() {
+            let numeric = (numeric_from..numeric_from + 3).contains(&i);
             if numeric {
                 let _ = write!(out, "{c:>w$}  ");
             } else {
@@ -180,11 +208,9 @@ pub fn table(rows: &[Row]) -> String {
         out.truncate(trimmed);
         out.push('\n');
     };
-    line(&mut out, &headers.map(String::from));
-    line(
-        &mut out,
-        &width.map(|w| "-".repeat(w)).into_iter().collect::<Vec<_>>(),
-    );
+    line(&mut out, &headers);
+    let rule: Vec<String> = width.iter().map(|&w| "-".repeat(w)).collect();
+    line(&mut out, &rule);
     for row in &cells {
         line(&mut out, row);
     }

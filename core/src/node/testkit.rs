@@ -59,9 +59,14 @@ pub struct TestNode {
 
 impl TestNode {
     pub fn start(make: &MakeTransport, name: &str, cookie: &str) -> TestNode {
+        TestNode::start_as(make, &format!("{name}@127.0.0.1:0"), cookie)
+    }
+
+    /// A node with a full name (`name@host:port`).
+    pub fn start_as(make: &MakeTransport, full: &str, cookie: &str) -> TestNode {
         let rt = Runtime::start(Config::default().with_schedulers(2).with_pinning(false))
             .unwrap_or_else(|e| panic!("runtime: {e}"));
-        let opts = NodeOptions::new(&format!("{name}@127.0.0.1:0"), cookie)
+        let opts = NodeOptions::new(full, cookie)
             .unwrap_or_else(|e| panic!("options: {e}"))
             .with_dist(test_dist());
         let node =
@@ -214,6 +219,25 @@ pub fn connect_and_list(make: &MakeTransport) {
         .connect(&b.name())
         .unwrap_or_else(|e| panic!("second connect: {e}"));
     assert_eq!(a.node.list().len(), 1);
+}
+
+/// Nodes on IPv6 loopback (skipped where `[::1]` cannot be bound).
+pub fn ipv6_nodes_connect(make: &MakeTransport) {
+    if std::net::TcpListener::bind("[::1]:0").is_err() {
+        return;
+    }
+    let a = TestNode::start_as(make, "a@[::1]:0", "c");
+    let b = TestNode::start_as(make, "b@[::1]:0", "c");
+    assert!(b.name().starts_with("b@[::1]:"), "{}", b.name());
+    a.node
+        .connect(&b.name())
+        .unwrap_or_else(|e| panic!("connect: {e}"));
+    let (p, rx) = b.probe(false);
+    b.rt().handle().register("p", p).ok();
+    a.node
+        .send_named(&b.name(), "p", &Term::Int(6))
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(recv_match(&rx, |t| t.as_int().is_some()), Term::Int(6));
 }
 
 /// Every term kind crosses intact, both ways, pids re-qualified.
@@ -1124,7 +1148,7 @@ pub fn duplicate_name_is_refused(make: &MakeTransport) {
 macro_rules! node_conformance {
     ($make:expr) => {
         $crate::node_conformance!(@tests $make;
-            connect_and_list, terms_cross_intact, remote_send_is_ordered,
+            connect_and_list, ipv6_nodes_connect, terms_cross_intact, remote_send_is_ordered,
             wrong_cookie_is_refused, self_connect_is_refused, remote_links_and_monitors,
             node_loss_fires_noconnection, node_monitor_sees_nodeup, remote_spawn,
             remote_spawn_link, global_registry, global_conflict_converges, full_mesh,

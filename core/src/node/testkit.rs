@@ -64,11 +64,24 @@ impl TestNode {
 
     /// A node with a full name (`name@host:port`).
     pub fn start_as(make: &MakeTransport, full: &str, cookie: &str) -> TestNode {
+        TestNode::start_with(make, full, cookie, None)
+    }
+
+    /// A node with a full name and, optionally, its TLS configuration.
+    pub fn start_with(
+        make: &MakeTransport,
+        full: &str,
+        cookie: &str,
+        tls: Option<TlsConfig>,
+    ) -> TestNode {
         let rt = Runtime::start(Config::default().with_schedulers(2).with_pinning(false))
             .unwrap_or_else(|e| panic!("runtime: {e}"));
-        let opts = NodeOptions::new(full, cookie)
+        let mut opts = NodeOptions::new(full, cookie)
             .unwrap_or_else(|e| panic!("options: {e}"))
             .with_dist(test_dist());
+        if let Some(t) = tls {
+            opts = opts.with_tls(t);
+        }
         let node =
             Node::start(&rt.handle(), opts, make()).unwrap_or_else(|e| panic!("node start: {e}"));
         TestNode { node, rt: Some(rt) }
@@ -238,6 +251,55 @@ pub fn ipv6_nodes_connect(make: &MakeTransport) {
         .send_named(&b.name(), "p", &Term::Int(6))
         .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(recv_match(&rx, |t| t.as_int().is_some()), Term::Int(6));
+}
+
+/// A throw-away CA and `n` node certificates for 127.0.0.1, as TLS configs.
+pub fn ca_signed_configs(n: usize) -> Vec<TlsConfig> {
+    let mut params =
+        rcgen::CertificateParams::new(Vec::<String>::new()).unwrap_or_else(|e| panic!("{e}"));
+    params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+    let ca_key = rcgen::KeyPair::generate().unwrap_or_else(|e| panic!("{e}"));
+    let ca = rcgen::CertifiedIssuer::self_signed(params, ca_key).unwrap_or_else(|e| panic!("{e}"));
+    (0..n)
+        .map(|_| {
+            let key = rcgen::KeyPair::generate().unwrap_or_else(|e| panic!("{e}"));
+            let cert = rcgen::CertificateParams::new(vec!["127.0.0.1".to_owned()])
+                .unwrap_or_else(|e| panic!("{e}"))
+                .signed_by(&key, &ca)
+                .unwrap_or_else(|e| panic!("{e}"));
+            let (cert, key, ca) = (cert.pem(), key.serialize_pem(), ca.pem());
+            TlsConfig::from_pem(&tls::PemInputs {
+                cert: cert.as_bytes(),
+                cert_path: "node.pem",
+                key: key.as_bytes(),
+                key_path: "node.key",
+                ca: ca.as_bytes(),
+                ca_path: "ca.pem",
+            })
+            .unwrap_or_else(|e| panic!("{e}"))
+        })
+        .collect()
+}
+
+/// Nodes with certificates from one CA connect (mutual TLS); a node with a
+/// throw-away certificate cannot join them, even with the right cookie.
+pub fn ca_verified_tls(make: &MakeTransport) {
+    let mut cfgs = ca_signed_configs(2);
+    let (cb, ca_cfg) = match (cfgs.pop(), cfgs.pop()) {
+        (Some(b), Some(a)) => (b, a),
+        _ => panic!("two configs"),
+    };
+    let a = TestNode::start_with(make, "a@127.0.0.1:0", "c", Some(ca_cfg));
+    let b = TestNode::start_with(make, "b@127.0.0.1:0", "c", Some(cb));
+    a.node
+        .connect(&b.name())
+        .unwrap_or_else(|e| panic!("CA-verified connect: {e}"));
+    let stranger = TestNode::start(make, "s", "c");
+    assert!(
+        stranger.node.connect(&a.name()).is_err(),
+        "a node outside the CA joined"
+    );
+    assert_eq!(a.node.list(), vec![b.name()]);
 }
 
 /// Every term kind crosses intact, both ways, pids re-qualified.
@@ -1148,7 +1210,7 @@ pub fn duplicate_name_is_refused(make: &MakeTransport) {
 macro_rules! node_conformance {
     ($make:expr) => {
         $crate::node_conformance!(@tests $make;
-            connect_and_list, ipv6_nodes_connect, terms_cross_intact, remote_send_is_ordered,
+            connect_and_list, ipv6_nodes_connect, ca_verified_tls, terms_cross_intact, remote_send_is_ordered,
             wrong_cookie_is_refused, self_connect_is_refused, remote_links_and_monitors,
             node_loss_fires_noconnection, node_monitor_sees_nodeup, remote_spawn,
             remote_spawn_link, global_registry, global_conflict_converges, full_mesh,

@@ -38,7 +38,7 @@ fn take(t: &mut Term) -> Term {
 /// Stores `v` in a register. Overwriting a value without heap parts needs
 /// no destructor call, which matters in arithmetic loops.
 #[inline(always)]
-fn put(slot: &mut Term, v: Term) {
+pub(super) fn put(slot: &mut Term, v: Term) {
     if matches!(
         slot,
         Term::Int(_) | Term::Float(_) | Term::Bool(_) | Term::Unit | Term::Atom(_)
@@ -49,25 +49,72 @@ fn put(slot: &mut Term, v: Term) {
     }
 }
 
-/// Integer arithmetic and comparison without the error paths: `None`
-/// means "take the slow path" (overflow, division by zero, or an operator
-/// that is not arithmetic).
+/// Stores an integer in a register: in place when it already holds one
+/// (no tag write, no temporary `Term` on the stack).
 #[inline(always)]
-fn int_fast(op: Bin, x: i64, y: i64) -> Option<Term> {
-    Some(match op {
-        Bin::Add => Term::Int(x.checked_add(y)?),
-        Bin::Sub => Term::Int(x.checked_sub(y)?),
-        Bin::Mul => Term::Int(x.checked_mul(y)?),
-        Bin::Div if y != 0 => Term::Int(x.checked_div(y)?),
-        Bin::Rem if y != 0 => Term::Int(x.checked_rem(y)?),
-        Bin::Eq => Term::Bool(x == y),
-        Bin::Ne => Term::Bool(x != y),
-        Bin::Lt => Term::Bool(x < y),
-        Bin::Le => Term::Bool(x <= y),
-        Bin::Gt => Term::Bool(x > y),
-        Bin::Ge => Term::Bool(x >= y),
-        _ => return None,
-    })
+fn set_int(slot: &mut Term, v: i64) {
+    if let Term::Int(x) = slot {
+        *x = v;
+    } else {
+        put(slot, Term::Int(v));
+    }
+}
+
+/// Moves register `from` to `to`. An integer is copied (it owns nothing),
+/// anything else is taken, leaving unit behind.
+#[inline(always)]
+fn move_reg(regs: &mut [Term], from: usize, to: usize) {
+    if let Term::Int(x) = regs[from] {
+        set_int(&mut regs[to], x);
+    } else {
+        let v = take(&mut regs[from]);
+        put(&mut regs[to], v);
+    }
+}
+
+/// Stores a boolean in a register, in place when it already holds one.
+#[inline(always)]
+fn set_bool(slot: &mut Term, v: bool) {
+    if let Term::Bool(x) = slot {
+        *x = v;
+    } else {
+        put(slot, Term::Bool(v));
+    }
+}
+
+/// Integer arithmetic and comparison without the error paths, storing the
+/// result in `slot`. `false` means "take the slow path" (overflow,
+/// division by zero, or an operator that is not arithmetic); `slot` is
+/// then untouched.
+#[inline(always)]
+fn int_fast(op: Bin, x: i64, y: i64, slot: &mut Term) -> bool {
+    let v = match op {
+        Bin::Add => x.checked_add(y),
+        Bin::Sub => x.checked_sub(y),
+        Bin::Mul => x.checked_mul(y),
+        Bin::Div if y != 0 => x.checked_div(y),
+        Bin::Rem if y != 0 => x.checked_rem(y),
+        Bin::Eq => return bool_into(slot, x == y),
+        Bin::Ne => return bool_into(slot, x != y),
+        Bin::Lt => return bool_into(slot, x < y),
+        Bin::Le => return bool_into(slot, x <= y),
+        Bin::Gt => return bool_into(slot, x > y),
+        Bin::Ge => return bool_into(slot, x >= y),
+        _ => None,
+    };
+    match v {
+        Some(v) => {
+            set_int(slot, v);
+            true
+        }
+        None => false,
+    }
+}
+
+#[inline(always)]
+fn bool_into(slot: &mut Term, v: bool) -> bool {
+    set_bool(slot, v);
+    true
 }
 
 #[inline(always)]
@@ -469,16 +516,24 @@ fn settle(env: &Arc<Env>, m: &mut Machine, mut last: Option<Term>) -> Result<Opt
             return Ok(None);
         };
         let nb = top.base as usize;
-        match native.step(last.take())? {
-            NativeStep::Call { f, args } => {
-                let need = nb + 1 + 2;
+        let argb = nb + NATIVE_REGS as usize;
+        if m.regs.len() < argb + 2 {
+            m.regs.resize(argb + 2, Term::Unit);
+        }
+        match native.step(last.take(), &mut m.regs[argb..argb + 2])? {
+            NativeStep::Call => {
+                // The closure is borrowed from the native frame, not cloned.
+                let c = closure_of(native.callee())?;
+                let func = c.func;
+                let f = &env.image.program.funcs[func as usize];
+                let need = argb + usize::from(f.nregs);
                 if m.regs.len() < need {
                     m.regs.resize(need, Term::Unit);
                 }
-                for (n, a) in args.into_iter().flatten().enumerate() {
-                    m.regs[nb + 1 + n] = a;
+                for (r, v) in f.captures.iter().zip(c.captures.iter()) {
+                    put(&mut m.regs[argb + usize::from(*r)], v.clone());
                 }
-                enter_value(env, m, &f, nb + 1, nb)?;
+                enter(env, m, func, argb, nb)?;
                 return Ok(None);
             }
             NativeStep::Done(v) => {
@@ -580,19 +635,25 @@ fn step(
                 put(&mut r!(dst), v);
             }
             Op::Take { dst, src } => {
-                let v = take(&mut r!(src));
-                put(&mut r!(dst), v);
+                move_reg(
+                    &mut m.regs,
+                    base + usize::from(src),
+                    base + usize::from(dst),
+                );
             }
             Op::Const { dst, idx } => put(&mut r!(dst), env.image.konst(idx).clone()),
-            Op::Int { dst, v } => put(&mut r!(dst), Term::Int(i64::from(v))),
+            Op::Int { dst, v } => set_int(&mut r!(dst), i64::from(v)),
             Op::Unit { dst } => put(&mut r!(dst), Term::Unit),
             Op::Bool { dst, v } => put(&mut r!(dst), Term::Bool(v)),
             Op::Bin { op, dst, a, b } => {
                 let v = match (&r!(a), &r!(b)) {
-                    (Term::Int(x), Term::Int(y)) => match int_fast(op, *x, *y) {
-                        Some(v) => v,
-                        None => tri!(int_bin(op, *x, *y)),
-                    },
+                    (Term::Int(x), Term::Int(y)) => {
+                        let (x, y) = (*x, *y);
+                        if int_fast(op, x, y, &mut r!(dst)) {
+                            continue;
+                        }
+                        tri!(int_bin(op, x, y))
+                    }
                     (x, y) => tri!(slow_bin(op, x, y)),
                 };
                 put(&mut r!(dst), v);
@@ -600,10 +661,13 @@ fn step(
             Op::BinImm { op, dst, a, imm } => {
                 let y = i64::from(imm);
                 let v = match &r!(a) {
-                    Term::Int(x) => match int_fast(op, *x, y) {
-                        Some(v) => v,
-                        None => tri!(int_bin(op, *x, y)),
-                    },
+                    Term::Int(x) => {
+                        let x = *x;
+                        if int_fast(op, x, y, &mut r!(dst)) {
+                            continue;
+                        }
+                        tri!(int_bin(op, x, y))
+                    }
                     x => tri!(slow_bin(op, x, &Term::Int(y))),
                 };
                 put(&mut r!(dst), v);
@@ -628,7 +692,7 @@ fn step(
                         got: other.kind_name()
                     }),
                 };
-                put(&mut r!(dst), Term::Int(v));
+                set_int(&mut r!(dst), v);
             }
             Op::Neg { dst, a } => {
                 let v = match &r!(a) {
@@ -702,8 +766,7 @@ fn step(
                 let src = base + usize::from(b);
                 if src != base {
                     for i in 0..n {
-                        let v = take(&mut m.regs[src + i]);
-                        m.regs[base + i] = v;
+                        move_reg(&mut m.regs, src + i, base + i);
                     }
                 }
                 let f = &funcs[func as usize];

@@ -573,6 +573,7 @@ fn step(
     let Some(top) = m.frames.last() else {
         return Ok(Outcome::Done(Term::Unit));
     };
+    let mut cur_func = top.func;
     let mut code: &[Op] = &funcs[top.func as usize].code;
     let mut base = top.base as usize;
     let mut pc = top.pc as usize;
@@ -582,6 +583,7 @@ fn step(
             let Some(top) = m.frames.last() else {
                 return Ok(Outcome::Done(Term::Unit));
             };
+            cur_func = top.func;
             code = &funcs[top.func as usize].code;
             base = top.base as usize;
             pc = top.pc as usize;
@@ -755,6 +757,7 @@ fn step(
                     *terminate = Some((t, m.regs[nb..nb + n].to_vec()));
                 }
                 tri!(enter(env, m, func, nb, base + usize::from(dst)));
+                cur_func = func;
                 code = &funcs[func as usize].code;
                 base = nb;
                 pc = 0;
@@ -770,6 +773,12 @@ fn step(
                     }
                 }
                 let f = &funcs[func as usize];
+                if func == cur_func && f.terminate.is_none() {
+                    // A self tail call: same frame size, same code.
+                    pc = 0;
+                    check_budget!();
+                    continue;
+                }
                 if let Some(t) = f.terminate {
                     *terminate = Some((t, m.regs[base..base + n].to_vec()));
                 }
@@ -780,6 +789,7 @@ fn step(
                 if let Some(top) = m.frames.last_mut() {
                     top.func = func;
                 }
+                cur_func = func;
                 code = &f.code;
                 pc = 0;
                 check_budget!();
@@ -821,6 +831,7 @@ fn step(
                 if let Some(top) = m.frames.last_mut() {
                     top.func = c.func;
                 }
+                cur_func = c.func;
                 code = &func.code;
                 pc = 0;
                 check_budget!();
@@ -866,24 +877,29 @@ fn step(
                 }
             }
             Op::Return { r } => {
-                let v = take(&mut r!(r));
                 let Some(fr) = m.frames.pop() else {
-                    return Ok(Outcome::Done(v));
+                    return Ok(Outcome::Done(take(&mut r!(r))));
                 };
                 let Some(caller) = m.frames.last() else {
-                    return Ok(Outcome::Done(v));
+                    return Ok(Outcome::Done(take(&mut r!(r))));
                 };
                 let ret = fr.ret as usize;
                 // Registers above the caller's frame are left as they are
                 // (overwritten by the next call) rather than cleared.
-                if caller.native.is_some() {
+                if caller.native.is_none() {
+                    // Straight back into bytecode: no second frame lookup.
+                    move_reg(&mut m.regs, base + usize::from(r), ret);
+                    cur_func = caller.func;
+                    code = &funcs[cur_func as usize].code;
+                    base = caller.base as usize;
+                    pc = caller.pc as usize;
+                } else {
+                    let v = take(&mut r!(r));
                     if let Some(v) = tri!(settle(env, m, Some(v))) {
                         return Ok(Outcome::Done(v));
                     }
-                } else {
-                    put(&mut m.regs[ret], v);
+                    reload!();
                 }
-                reload!();
                 check_budget!();
             }
             Op::Tuple { dst, base: b, n } => {

@@ -11,7 +11,7 @@ use mesh_core::{Atom, Cx, List, Received, Term};
 
 use super::native::NativeStep;
 use super::{Closure, Env, Fault, Frame, Machine, Outcome, RuntimeError, closure_of, display};
-use crate::compile::bytecode::{Bin, Cmp, FailKind, Op, Pat, Shape};
+use crate::compile::bytecode::{Bin, Cmp, FailKind, Func, Op, Pat, Shape};
 use crate::stdlib::{self, Ret};
 
 /// Deepest non-tail recursion a process may reach.
@@ -556,6 +556,210 @@ fn settle(env: &Arc<Env>, m: &mut Machine, mut last: Option<Term>) -> Result<Opt
     }
 }
 
+/// Where the running bytecode frame is: what [`fast`] and [`step`] share.
+struct Pos<'a> {
+    func: u32,
+    code: &'a [Op],
+    base: usize,
+    pc: usize,
+}
+
+/// The hot loop: runs the common instructions (integer arithmetic and
+/// branches, moves, calls and returns between bytecode frames) with few
+/// live values, so they stay in machine registers. It stops, with `pc` at
+/// the instruction, at anything else and at any case that might fail,
+/// yield, or need the process's state (a terminate body, a native caller,
+/// the depth limit, the last unit of budget); [`step`] then runs that
+/// instruction in full. Nothing here has side effects before it decides
+/// to stop, so running the instruction again is exact.
+#[allow(clippy::too_many_lines)]
+#[inline(never)]
+fn fast<'a>(funcs: &'a [Func], m: &mut Machine, pos: &mut Pos<'a>, budget: &mut i64) {
+    let mut func = pos.func;
+    let mut code = pos.code;
+    let mut base = pos.base;
+    let mut pc = pos.pc;
+    let mut bud = *budget;
+    macro_rules! r {
+        ($x:expr) => {
+            m.regs[base + usize::from($x)]
+        };
+    }
+    while let Some(&op) = code.get(pc) {
+        match op {
+            Op::Move { dst, src } => {
+                let v = r!(src).clone();
+                put(&mut r!(dst), v);
+            }
+            Op::Take { dst, src } => {
+                move_reg(
+                    &mut m.regs,
+                    base + usize::from(src),
+                    base + usize::from(dst),
+                );
+            }
+            Op::Int { dst, v } => set_int(&mut r!(dst), i64::from(v)),
+            Op::Unit { dst } => put(&mut r!(dst), Term::Unit),
+            Op::Bool { dst, v } => set_bool(&mut r!(dst), v),
+            Op::Bin { op, dst, a, b } => {
+                let (Term::Int(x), Term::Int(y)) = (&r!(a), &r!(b)) else {
+                    break;
+                };
+                let (x, y) = (*x, *y);
+                if !int_fast(op, x, y, &mut r!(dst)) {
+                    break;
+                }
+            }
+            Op::BinImm { op, dst, a, imm } => {
+                let Term::Int(x) = r!(a) else {
+                    break;
+                };
+                if !int_fast(op, x, i64::from(imm), &mut r!(dst)) {
+                    break;
+                }
+            }
+            Op::AddImm { dst, a, imm } => {
+                let Term::Int(x) = r!(a) else {
+                    break;
+                };
+                let Some(v) = x.checked_add(i64::from(imm)) else {
+                    break;
+                };
+                set_int(&mut r!(dst), v);
+            }
+            Op::BranchNotImm { cmp, a, imm, to } => {
+                let Term::Int(x) = r!(a) else {
+                    break;
+                };
+                if !int_cmp(cmp, x, i64::from(imm)) {
+                    pc = to as usize;
+                    continue;
+                }
+            }
+            Op::BranchNot { cmp, a, b, to } => {
+                if !compare(cmp, &r!(a), &r!(b)) {
+                    pc = to as usize;
+                    continue;
+                }
+            }
+            Op::JumpIfNot { r, to } => {
+                if !matches!(r!(r), Term::Bool(true)) {
+                    pc = to as usize;
+                    continue;
+                }
+            }
+            Op::JumpIf { r, to } => {
+                if matches!(r!(r), Term::Bool(true)) {
+                    pc = to as usize;
+                    continue;
+                }
+            }
+            Op::TestInt { r, v, fail } => {
+                if !matches!(r!(r), Term::Int(x) if x == i64::from(v)) {
+                    pc = fail as usize;
+                    continue;
+                }
+            }
+            Op::Jump { to } => {
+                if bud <= 1 {
+                    break;
+                }
+                bud -= 1;
+                pc = to as usize;
+                continue;
+            }
+            Op::Call {
+                dst,
+                func: callee,
+                base: b,
+                n: _,
+            } => {
+                let f = &funcs[callee as usize];
+                if bud <= 1 || f.terminate.is_some() || m.frames.len() >= MAX_DEPTH {
+                    break;
+                }
+                bud -= 1;
+                let nb = base + usize::from(b);
+                let need = nb + usize::from(f.nregs);
+                if m.regs.len() < need {
+                    m.regs.resize(need, Term::Unit);
+                }
+                if let Some(top) = m.frames.last_mut() {
+                    top.pc = (pc + 1) as u32;
+                }
+                m.frames.push(Frame {
+                    func: callee,
+                    pc: 0,
+                    base: nb as u32,
+                    ret: (base + usize::from(dst)) as u32,
+                    native: None,
+                });
+                func = callee;
+                code = &f.code;
+                base = nb;
+                pc = 0;
+                continue;
+            }
+            Op::TailCall {
+                func: callee,
+                base: b,
+                n,
+            } => {
+                let f = &funcs[callee as usize];
+                if bud <= 1 || f.terminate.is_some() {
+                    break;
+                }
+                bud -= 1;
+                let src = base + usize::from(b);
+                if src != base {
+                    for i in 0..usize::from(n) {
+                        move_reg(&mut m.regs, src + i, base + i);
+                    }
+                }
+                if callee != func {
+                    let need = base + usize::from(f.nregs);
+                    if m.regs.len() < need {
+                        m.regs.resize(need, Term::Unit);
+                    }
+                    if let Some(top) = m.frames.last_mut() {
+                        top.func = callee;
+                    }
+                    func = callee;
+                    code = &f.code;
+                }
+                pc = 0;
+                continue;
+            }
+            Op::Return { r } => {
+                let depth = m.frames.len();
+                if depth < 2 {
+                    break;
+                }
+                let (ret, caller) = match &m.frames[depth - 2..] {
+                    [caller, top] if caller.native.is_none() => {
+                        (top.ret as usize, (caller.func, caller.base, caller.pc))
+                    }
+                    _ => break,
+                };
+                m.frames.pop();
+                move_reg(&mut m.regs, base + usize::from(r), ret);
+                func = caller.0;
+                code = &funcs[func as usize].code;
+                base = caller.1 as usize;
+                pc = caller.2 as usize;
+                continue;
+            }
+            _ => break,
+        }
+        pc += 1;
+    }
+    pos.func = func;
+    pos.code = code;
+    pos.base = base;
+    pos.pc = pc;
+    *budget = bud;
+}
+
 #[allow(clippy::too_many_lines)]
 fn step(
     env: &Arc<Env>,
@@ -625,6 +829,19 @@ fn step(
     }
 
     loop {
+        {
+            let mut pos = Pos {
+                func: cur_func,
+                code,
+                base,
+                pc,
+            };
+            fast(funcs, m, &mut pos, budget);
+            cur_func = pos.func;
+            code = pos.code;
+            base = pos.base;
+            pc = pos.pc;
+        }
         let Some(&op) = code.get(pc) else {
             fault!(Fault::Builtin {
                 message: "fell off the end of a function".into()

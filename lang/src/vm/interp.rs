@@ -11,7 +11,7 @@ use mesh_core::{Atom, Cx, List, Received, Term};
 
 use super::native::NativeStep;
 use super::{Closure, Env, Fault, Frame, Machine, Outcome, RuntimeError, closure_of, display};
-use crate::compile::bytecode::{Bin, Cmp, FailKind, Op, Pat, Shape};
+use crate::compile::bytecode::{Bin, Cmp, FailKind, Func, Op, Pat, Shape};
 use crate::stdlib::{self, Ret};
 
 /// Deepest non-tail recursion a process may reach.
@@ -38,7 +38,7 @@ fn take(t: &mut Term) -> Term {
 /// Stores `v` in a register. Overwriting a value without heap parts needs
 /// no destructor call, which matters in arithmetic loops.
 #[inline(always)]
-fn put(slot: &mut Term, v: Term) {
+pub(super) fn put(slot: &mut Term, v: Term) {
     if matches!(
         slot,
         Term::Int(_) | Term::Float(_) | Term::Bool(_) | Term::Unit | Term::Atom(_)
@@ -49,25 +49,72 @@ fn put(slot: &mut Term, v: Term) {
     }
 }
 
-/// Integer arithmetic and comparison without the error paths: `None`
-/// means "take the slow path" (overflow, division by zero, or an operator
-/// that is not arithmetic).
+/// Stores an integer in a register: in place when it already holds one
+/// (no tag write, no temporary `Term` on the stack).
 #[inline(always)]
-fn int_fast(op: Bin, x: i64, y: i64) -> Option<Term> {
-    Some(match op {
-        Bin::Add => Term::Int(x.checked_add(y)?),
-        Bin::Sub => Term::Int(x.checked_sub(y)?),
-        Bin::Mul => Term::Int(x.checked_mul(y)?),
-        Bin::Div if y != 0 => Term::Int(x.checked_div(y)?),
-        Bin::Rem if y != 0 => Term::Int(x.checked_rem(y)?),
-        Bin::Eq => Term::Bool(x == y),
-        Bin::Ne => Term::Bool(x != y),
-        Bin::Lt => Term::Bool(x < y),
-        Bin::Le => Term::Bool(x <= y),
-        Bin::Gt => Term::Bool(x > y),
-        Bin::Ge => Term::Bool(x >= y),
-        _ => return None,
-    })
+fn set_int(slot: &mut Term, v: i64) {
+    if let Term::Int(x) = slot {
+        *x = v;
+    } else {
+        put(slot, Term::Int(v));
+    }
+}
+
+/// Moves register `from` to `to`. An integer is copied (it owns nothing),
+/// anything else is taken, leaving unit behind.
+#[inline(always)]
+fn move_reg(regs: &mut [Term], from: usize, to: usize) {
+    if let Term::Int(x) = regs[from] {
+        set_int(&mut regs[to], x);
+    } else {
+        let v = take(&mut regs[from]);
+        put(&mut regs[to], v);
+    }
+}
+
+/// Stores a boolean in a register, in place when it already holds one.
+#[inline(always)]
+fn set_bool(slot: &mut Term, v: bool) {
+    if let Term::Bool(x) = slot {
+        *x = v;
+    } else {
+        put(slot, Term::Bool(v));
+    }
+}
+
+/// Integer arithmetic and comparison without the error paths, storing the
+/// result in `slot`. `false` means "take the slow path" (overflow,
+/// division by zero, or an operator that is not arithmetic); `slot` is
+/// then untouched.
+#[inline(always)]
+fn int_fast(op: Bin, x: i64, y: i64, slot: &mut Term) -> bool {
+    let v = match op {
+        Bin::Add => x.checked_add(y),
+        Bin::Sub => x.checked_sub(y),
+        Bin::Mul => x.checked_mul(y),
+        Bin::Div if y != 0 => x.checked_div(y),
+        Bin::Rem if y != 0 => x.checked_rem(y),
+        Bin::Eq => return bool_into(slot, x == y),
+        Bin::Ne => return bool_into(slot, x != y),
+        Bin::Lt => return bool_into(slot, x < y),
+        Bin::Le => return bool_into(slot, x <= y),
+        Bin::Gt => return bool_into(slot, x > y),
+        Bin::Ge => return bool_into(slot, x >= y),
+        _ => None,
+    };
+    match v {
+        Some(v) => {
+            set_int(slot, v);
+            true
+        }
+        None => false,
+    }
+}
+
+#[inline(always)]
+fn bool_into(slot: &mut Term, v: bool) -> bool {
+    set_bool(slot, v);
+    true
 }
 
 #[inline(always)]
@@ -469,16 +516,24 @@ fn settle(env: &Arc<Env>, m: &mut Machine, mut last: Option<Term>) -> Result<Opt
             return Ok(None);
         };
         let nb = top.base as usize;
-        match native.step(last.take())? {
-            NativeStep::Call { f, args } => {
-                let need = nb + 1 + 2;
+        let argb = nb + NATIVE_REGS as usize;
+        if m.regs.len() < argb + 2 {
+            m.regs.resize(argb + 2, Term::Unit);
+        }
+        match native.step(last.take(), &mut m.regs[argb..argb + 2])? {
+            NativeStep::Call => {
+                // The closure is borrowed from the native frame, not cloned.
+                let c = closure_of(native.callee())?;
+                let func = c.func;
+                let f = &env.image.program.funcs[func as usize];
+                let need = argb + usize::from(f.nregs);
                 if m.regs.len() < need {
                     m.regs.resize(need, Term::Unit);
                 }
-                for (n, a) in args.into_iter().flatten().enumerate() {
-                    m.regs[nb + 1 + n] = a;
+                for (r, v) in f.captures.iter().zip(c.captures.iter()) {
+                    put(&mut m.regs[argb + usize::from(*r)], v.clone());
                 }
-                enter_value(env, m, &f, nb + 1, nb)?;
+                enter(env, m, func, argb, nb)?;
                 return Ok(None);
             }
             NativeStep::Done(v) => {
@@ -501,6 +556,210 @@ fn settle(env: &Arc<Env>, m: &mut Machine, mut last: Option<Term>) -> Result<Opt
     }
 }
 
+/// Where the running bytecode frame is: what [`fast`] and [`step`] share.
+struct Pos<'a> {
+    func: u32,
+    code: &'a [Op],
+    base: usize,
+    pc: usize,
+}
+
+/// The hot loop: runs the common instructions (integer arithmetic and
+/// branches, moves, calls and returns between bytecode frames) with few
+/// live values, so they stay in machine registers. It stops, with `pc` at
+/// the instruction, at anything else and at any case that might fail,
+/// yield, or need the process's state (a terminate body, a native caller,
+/// the depth limit, the last unit of budget); [`step`] then runs that
+/// instruction in full. Nothing here has side effects before it decides
+/// to stop, so running the instruction again is exact.
+#[allow(clippy::too_many_lines)]
+#[inline(never)]
+fn fast<'a>(funcs: &'a [Func], m: &mut Machine, pos: &mut Pos<'a>, budget: &mut i64) {
+    let mut func = pos.func;
+    let mut code = pos.code;
+    let mut base = pos.base;
+    let mut pc = pos.pc;
+    let mut bud = *budget;
+    macro_rules! r {
+        ($x:expr) => {
+            m.regs[base + usize::from($x)]
+        };
+    }
+    while let Some(&op) = code.get(pc) {
+        match op {
+            Op::Move { dst, src } => {
+                let v = r!(src).clone();
+                put(&mut r!(dst), v);
+            }
+            Op::Take { dst, src } => {
+                move_reg(
+                    &mut m.regs,
+                    base + usize::from(src),
+                    base + usize::from(dst),
+                );
+            }
+            Op::Int { dst, v } => set_int(&mut r!(dst), i64::from(v)),
+            Op::Unit { dst } => put(&mut r!(dst), Term::Unit),
+            Op::Bool { dst, v } => set_bool(&mut r!(dst), v),
+            Op::Bin { op, dst, a, b } => {
+                let (Term::Int(x), Term::Int(y)) = (&r!(a), &r!(b)) else {
+                    break;
+                };
+                let (x, y) = (*x, *y);
+                if !int_fast(op, x, y, &mut r!(dst)) {
+                    break;
+                }
+            }
+            Op::BinImm { op, dst, a, imm } => {
+                let Term::Int(x) = r!(a) else {
+                    break;
+                };
+                if !int_fast(op, x, i64::from(imm), &mut r!(dst)) {
+                    break;
+                }
+            }
+            Op::AddImm { dst, a, imm } => {
+                let Term::Int(x) = r!(a) else {
+                    break;
+                };
+                let Some(v) = x.checked_add(i64::from(imm)) else {
+                    break;
+                };
+                set_int(&mut r!(dst), v);
+            }
+            Op::BranchNotImm { cmp, a, imm, to } => {
+                let Term::Int(x) = r!(a) else {
+                    break;
+                };
+                if !int_cmp(cmp, x, i64::from(imm)) {
+                    pc = to as usize;
+                    continue;
+                }
+            }
+            Op::BranchNot { cmp, a, b, to } => {
+                if !compare(cmp, &r!(a), &r!(b)) {
+                    pc = to as usize;
+                    continue;
+                }
+            }
+            Op::JumpIfNot { r, to } => {
+                if !matches!(r!(r), Term::Bool(true)) {
+                    pc = to as usize;
+                    continue;
+                }
+            }
+            Op::JumpIf { r, to } => {
+                if matches!(r!(r), Term::Bool(true)) {
+                    pc = to as usize;
+                    continue;
+                }
+            }
+            Op::TestInt { r, v, fail } => {
+                if !matches!(r!(r), Term::Int(x) if x == i64::from(v)) {
+                    pc = fail as usize;
+                    continue;
+                }
+            }
+            Op::Jump { to } => {
+                if bud <= 1 {
+                    break;
+                }
+                bud -= 1;
+                pc = to as usize;
+                continue;
+            }
+            Op::Call {
+                dst,
+                func: callee,
+                base: b,
+                n: _,
+            } => {
+                let f = &funcs[callee as usize];
+                if bud <= 1 || f.terminate.is_some() || m.frames.len() >= MAX_DEPTH {
+                    break;
+                }
+                bud -= 1;
+                let nb = base + usize::from(b);
+                let need = nb + usize::from(f.nregs);
+                if m.regs.len() < need {
+                    m.regs.resize(need, Term::Unit);
+                }
+                if let Some(top) = m.frames.last_mut() {
+                    top.pc = (pc + 1) as u32;
+                }
+                m.frames.push(Frame {
+                    func: callee,
+                    pc: 0,
+                    base: nb as u32,
+                    ret: (base + usize::from(dst)) as u32,
+                    native: None,
+                });
+                func = callee;
+                code = &f.code;
+                base = nb;
+                pc = 0;
+                continue;
+            }
+            Op::TailCall {
+                func: callee,
+                base: b,
+                n,
+            } => {
+                let f = &funcs[callee as usize];
+                if bud <= 1 || f.terminate.is_some() {
+                    break;
+                }
+                bud -= 1;
+                let src = base + usize::from(b);
+                if src != base {
+                    for i in 0..usize::from(n) {
+                        move_reg(&mut m.regs, src + i, base + i);
+                    }
+                }
+                if callee != func {
+                    let need = base + usize::from(f.nregs);
+                    if m.regs.len() < need {
+                        m.regs.resize(need, Term::Unit);
+                    }
+                    if let Some(top) = m.frames.last_mut() {
+                        top.func = callee;
+                    }
+                    func = callee;
+                    code = &f.code;
+                }
+                pc = 0;
+                continue;
+            }
+            Op::Return { r } => {
+                let depth = m.frames.len();
+                if depth < 2 {
+                    break;
+                }
+                let (ret, caller) = match &m.frames[depth - 2..] {
+                    [caller, top] if caller.native.is_none() => {
+                        (top.ret as usize, (caller.func, caller.base, caller.pc))
+                    }
+                    _ => break,
+                };
+                m.frames.pop();
+                move_reg(&mut m.regs, base + usize::from(r), ret);
+                func = caller.0;
+                code = &funcs[func as usize].code;
+                base = caller.1 as usize;
+                pc = caller.2 as usize;
+                continue;
+            }
+            _ => break,
+        }
+        pc += 1;
+    }
+    pos.func = func;
+    pos.code = code;
+    pos.base = base;
+    pos.pc = pc;
+    *budget = bud;
+}
+
 #[allow(clippy::too_many_lines)]
 fn step(
     env: &Arc<Env>,
@@ -518,6 +777,7 @@ fn step(
     let Some(top) = m.frames.last() else {
         return Ok(Outcome::Done(Term::Unit));
     };
+    let mut cur_func = top.func;
     let mut code: &[Op] = &funcs[top.func as usize].code;
     let mut base = top.base as usize;
     let mut pc = top.pc as usize;
@@ -527,6 +787,7 @@ fn step(
             let Some(top) = m.frames.last() else {
                 return Ok(Outcome::Done(Term::Unit));
             };
+            cur_func = top.func;
             code = &funcs[top.func as usize].code;
             base = top.base as usize;
             pc = top.pc as usize;
@@ -568,6 +829,19 @@ fn step(
     }
 
     loop {
+        {
+            let mut pos = Pos {
+                func: cur_func,
+                code,
+                base,
+                pc,
+            };
+            fast(funcs, m, &mut pos, budget);
+            cur_func = pos.func;
+            code = pos.code;
+            base = pos.base;
+            pc = pos.pc;
+        }
         let Some(&op) = code.get(pc) else {
             fault!(Fault::Builtin {
                 message: "fell off the end of a function".into()
@@ -580,19 +854,25 @@ fn step(
                 put(&mut r!(dst), v);
             }
             Op::Take { dst, src } => {
-                let v = take(&mut r!(src));
-                put(&mut r!(dst), v);
+                move_reg(
+                    &mut m.regs,
+                    base + usize::from(src),
+                    base + usize::from(dst),
+                );
             }
             Op::Const { dst, idx } => put(&mut r!(dst), env.image.konst(idx).clone()),
-            Op::Int { dst, v } => put(&mut r!(dst), Term::Int(i64::from(v))),
+            Op::Int { dst, v } => set_int(&mut r!(dst), i64::from(v)),
             Op::Unit { dst } => put(&mut r!(dst), Term::Unit),
             Op::Bool { dst, v } => put(&mut r!(dst), Term::Bool(v)),
             Op::Bin { op, dst, a, b } => {
                 let v = match (&r!(a), &r!(b)) {
-                    (Term::Int(x), Term::Int(y)) => match int_fast(op, *x, *y) {
-                        Some(v) => v,
-                        None => tri!(int_bin(op, *x, *y)),
-                    },
+                    (Term::Int(x), Term::Int(y)) => {
+                        let (x, y) = (*x, *y);
+                        if int_fast(op, x, y, &mut r!(dst)) {
+                            continue;
+                        }
+                        tri!(int_bin(op, x, y))
+                    }
                     (x, y) => tri!(slow_bin(op, x, y)),
                 };
                 put(&mut r!(dst), v);
@@ -600,10 +880,13 @@ fn step(
             Op::BinImm { op, dst, a, imm } => {
                 let y = i64::from(imm);
                 let v = match &r!(a) {
-                    Term::Int(x) => match int_fast(op, *x, y) {
-                        Some(v) => v,
-                        None => tri!(int_bin(op, *x, y)),
-                    },
+                    Term::Int(x) => {
+                        let x = *x;
+                        if int_fast(op, x, y, &mut r!(dst)) {
+                            continue;
+                        }
+                        tri!(int_bin(op, x, y))
+                    }
                     x => tri!(slow_bin(op, x, &Term::Int(y))),
                 };
                 put(&mut r!(dst), v);
@@ -628,7 +911,7 @@ fn step(
                         got: other.kind_name()
                     }),
                 };
-                put(&mut r!(dst), Term::Int(v));
+                set_int(&mut r!(dst), v);
             }
             Op::Neg { dst, a } => {
                 let v = match &r!(a) {
@@ -691,6 +974,7 @@ fn step(
                     *terminate = Some((t, m.regs[nb..nb + n].to_vec()));
                 }
                 tri!(enter(env, m, func, nb, base + usize::from(dst)));
+                cur_func = func;
                 code = &funcs[func as usize].code;
                 base = nb;
                 pc = 0;
@@ -702,11 +986,16 @@ fn step(
                 let src = base + usize::from(b);
                 if src != base {
                     for i in 0..n {
-                        let v = take(&mut m.regs[src + i]);
-                        m.regs[base + i] = v;
+                        move_reg(&mut m.regs, src + i, base + i);
                     }
                 }
                 let f = &funcs[func as usize];
+                if func == cur_func && f.terminate.is_none() {
+                    // A self tail call: same frame size, same code.
+                    pc = 0;
+                    check_budget!();
+                    continue;
+                }
                 if let Some(t) = f.terminate {
                     *terminate = Some((t, m.regs[base..base + n].to_vec()));
                 }
@@ -717,6 +1006,7 @@ fn step(
                 if let Some(top) = m.frames.last_mut() {
                     top.func = func;
                 }
+                cur_func = func;
                 code = &f.code;
                 pc = 0;
                 check_budget!();
@@ -758,6 +1048,7 @@ fn step(
                 if let Some(top) = m.frames.last_mut() {
                     top.func = c.func;
                 }
+                cur_func = c.func;
                 code = &func.code;
                 pc = 0;
                 check_budget!();
@@ -803,24 +1094,29 @@ fn step(
                 }
             }
             Op::Return { r } => {
-                let v = take(&mut r!(r));
                 let Some(fr) = m.frames.pop() else {
-                    return Ok(Outcome::Done(v));
+                    return Ok(Outcome::Done(take(&mut r!(r))));
                 };
                 let Some(caller) = m.frames.last() else {
-                    return Ok(Outcome::Done(v));
+                    return Ok(Outcome::Done(take(&mut r!(r))));
                 };
                 let ret = fr.ret as usize;
                 // Registers above the caller's frame are left as they are
                 // (overwritten by the next call) rather than cleared.
-                if caller.native.is_some() {
+                if caller.native.is_none() {
+                    // Straight back into bytecode: no second frame lookup.
+                    move_reg(&mut m.regs, base + usize::from(r), ret);
+                    cur_func = caller.func;
+                    code = &funcs[cur_func as usize].code;
+                    base = caller.base as usize;
+                    pc = caller.pc as usize;
+                } else {
+                    let v = take(&mut r!(r));
                     if let Some(v) = tri!(settle(env, m, Some(v))) {
                         return Ok(Outcome::Done(v));
                     }
-                } else {
-                    put(&mut m.regs[ret], v);
+                    reload!();
                 }
-                reload!();
                 check_budget!();
             }
             Op::Tuple { dst, base: b, n } => {

@@ -12,11 +12,9 @@ use super::Fault;
 
 /// What a native frame wants next.
 pub(super) enum NativeStep {
-    /// Call `f` with these arguments and resume with its result.
-    Call {
-        f: Term,
-        args: [Option<Term>; 2],
-    },
+    /// Call [`Native::callee`] with the arguments [`Native::step`] wrote
+    /// into its argument registers, and resume with the result.
+    Call,
     Done(Term),
 }
 
@@ -53,11 +51,13 @@ pub(crate) enum Native {
     },
 }
 
-fn one(f: &Term, a: Term) -> NativeStep {
-    NativeStep::Call {
-        f: f.clone(),
-        args: [Some(a), None],
+/// Writes the one argument of a callback.
+#[inline]
+fn one(args: &mut [Term], a: Term) -> NativeStep {
+    if let Some(slot) = args.first_mut() {
+        super::interp::put(slot, a);
     }
+    NativeStep::Call
 }
 
 impl Native {
@@ -77,31 +77,44 @@ impl Native {
         }
     }
 
+    /// The function value this native frame calls back.
+    pub(super) fn callee(&self) -> &Term {
+        match self {
+            Native::List { f, .. } | Native::Wrap { f, .. } => f,
+        }
+    }
+
     /// Advance with the result of the last callback (`None` at the start).
-    pub(super) fn step(&mut self, last: Option<Term>) -> Result<NativeStep, Fault> {
+    /// The next callback's arguments are written into `args` (at least
+    /// two registers); the function is [`Native::callee`].
+    pub(super) fn step(
+        &mut self,
+        last: Option<Term>,
+        args: &mut [Term],
+    ) -> Result<NativeStep, Fault> {
         match self {
             Native::List {
                 kind,
                 src,
                 i,
-                f,
+                f: _,
                 acc,
                 state,
             } => {
                 if let Some(v) = last {
-                    let prev = src.get(*i - 1).cloned().unwrap_or(Term::Unit);
+                    let prev = || src.get(*i - 1).cloned().unwrap_or(Term::Unit);
                     match kind {
                         Kind::Map => acc.push(v),
                         Kind::Filter => {
                             if matches!(v, Term::Bool(true)) {
-                                acc.push(prev);
+                                acc.push(prev());
                             }
                         }
                         Kind::Fold => *state = v,
                         Kind::Each => {}
                         Kind::Find => {
                             if matches!(v, Term::Bool(true)) {
-                                return Ok(NativeStep::Done(super::interp::some(prev)));
+                                return Ok(NativeStep::Done(super::interp::some(prev())));
                             }
                         }
                         Kind::Any => {
@@ -130,12 +143,13 @@ impl Native {
                         let x = x.clone();
                         *i += 1;
                         Ok(if *kind == Kind::Fold {
-                            NativeStep::Call {
-                                f: f.clone(),
-                                args: [Some(take(state)), Some(x)],
+                            if let [a, b, ..] = args {
+                                super::interp::put(a, take(state));
+                                super::interp::put(b, x);
                             }
+                            NativeStep::Call
                         } else {
-                            one(f, x)
+                            one(args, x)
                         })
                     }
                     None => Ok(NativeStep::Done(match kind {
@@ -150,7 +164,11 @@ impl Native {
                     })),
                 }
             }
-            Native::Wrap { f, value, called } => {
+            Native::Wrap {
+                f: _,
+                value,
+                called,
+            } => {
                 let Term::Variant(v) = value else {
                     return Ok(NativeStep::Done(value.clone()));
                 };
@@ -164,7 +182,7 @@ impl Native {
                 }
                 *called = true;
                 match v.fields.first() {
-                    Some(x) => Ok(one(f, x.clone())),
+                    Some(x) => Ok(one(args, x.clone())),
                     None => Ok(NativeStep::Done(value.clone())),
                 }
             }

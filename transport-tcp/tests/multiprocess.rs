@@ -11,7 +11,7 @@ use std::sync::Arc;
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use mesh_core::node::testkit::{TestNode, WAIT, eventually, recv_match};
+use mesh_core::node::testkit::{TestNode, WAIT, eventually, expect_loss, recv_match};
 use mesh_core::node::{Node, NodeOptions};
 use mesh_core::transport::Transport;
 use mesh_core::{Atom, Config, Flow, Runtime, Term, actor_fn};
@@ -133,30 +133,6 @@ fn tag(t: &Term) -> Option<Atom> {
     t.as_tuple()
         .and_then(|x| x.first())
         .and_then(|h| h.as_atom())
-}
-
-/// Wait for EXIT, DOWN (both `noconnection`) and nodedown.
-fn expect_loss(rx: &mpsc::Receiver<Term>, child: &str) {
-    let (mut exit, mut down, mut nodedown) = (false, false, false);
-    while !(exit && down && nodedown) {
-        let m = recv_match(rx, |_| true);
-        let t = m.as_tuple().unwrap_or_default();
-        match tag(&m) {
-            Some(a) if a == Atom::EXIT => {
-                assert_eq!(t.get(2), Some(&Term::Atom(Atom::NOCONNECTION)), "{m}");
-                exit = true;
-            }
-            Some(a) if a == Atom::DOWN => {
-                assert_eq!(t.get(4), Some(&Term::Atom(Atom::NOCONNECTION)), "{m}");
-                down = true;
-            }
-            Some(a) if a == Atom::NODEDOWN => {
-                assert_eq!(t.get(1), Some(&Term::str(child)), "{m}");
-                nodedown = true;
-            }
-            _ => {}
-        }
-    }
 }
 
 #[test]

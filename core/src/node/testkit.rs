@@ -538,29 +538,34 @@ pub fn node_loss_fires_noconnection(make: &MakeTransport) {
     std::thread::sleep(Duration::from_millis(100));
     let b_name = b.name();
     b.stop();
-    let mut got_exit = false;
-    let mut got_down = false;
-    let mut got_nodedown = false;
-    while !(got_exit && got_down && got_nodedown) {
-        let m = recv_match(&rx, |_| true);
+    expect_loss(&rx, &b_name);
+    eventually("a forgets b", || a.node.list().is_empty());
+}
+
+/// Wait until a trapping watcher has an EXIT and a DOWN, both with reason
+/// `noconnection`, and `(:nodedown, node)` (in any order; other messages
+/// are skipped).
+pub fn expect_loss(rx: &mpsc::Receiver<Term>, node: &str) {
+    let (mut exit, mut down, mut nodedown) = (false, false, false);
+    while !(exit && down && nodedown) {
+        let m = recv_match(rx, |_| true);
         let t = m.as_tuple().unwrap_or_default();
         match t.first() {
             Some(h) if h.is_atom(Atom::EXIT) => {
-                assert_eq!(t.get(2), Some(&Term::Atom(Atom::NOCONNECTION)));
-                got_exit = true;
+                assert_eq!(t.get(2), Some(&Term::Atom(Atom::NOCONNECTION)), "{m}");
+                exit = true;
             }
             Some(h) if h.is_atom(Atom::DOWN) => {
-                assert_eq!(t.get(4), Some(&Term::Atom(Atom::NOCONNECTION)));
-                got_down = true;
+                assert_eq!(t.get(4), Some(&Term::Atom(Atom::NOCONNECTION)), "{m}");
+                down = true;
             }
             Some(h) if h.is_atom(Atom::NODEDOWN) => {
-                assert_eq!(t.get(1), Some(&Term::str(&b_name)));
-                got_nodedown = true;
+                assert_eq!(t.get(1), Some(&Term::str(node)), "{m}");
+                nodedown = true;
             }
             _ => {}
         }
     }
-    eventually("a forgets b", || a.node.list().is_empty());
 }
 
 /// A node monitor hears `nodeup` when a node (re)connects.

@@ -803,7 +803,11 @@ impl Dist {
                 };
                 let mut o = Vec::new();
                 hs.take_output(&mut o);
-                if !o.is_empty() {
+                // On success the last handshake message (the acceptor's
+                // Welcome) goes out from `promote`, after this node has
+                // the peer as up: by the time the initiator's `connect`
+                // returns, both sides can use the link.
+                if !o.is_empty() && !matches!(res, Ok(Progress::Done)) {
                     link.send(&o);
                 }
                 match res {
@@ -820,7 +824,9 @@ impl Dist {
                                     decoder,
                                     fd: FailureDetector::new(self.cfg.heartbeat, now),
                                 };
-                                if let Err(why) = self.promote(link, &est.peer, est.peer_creation) {
+                                if let Err(why) =
+                                    self.promote(link, &est.peer, est.peer_creation, &o)
+                                {
                                     return Some(why);
                                 }
                                 self.drain_frames(link, phase, out, dialled)
@@ -911,8 +917,16 @@ impl Dist {
         decision
     }
 
-    /// A connection finished its handshake.
-    fn promote(&self, link: &Arc<Link>, peer: &NodeName, creation: u64) -> Result<(), String> {
+    /// A connection finished its handshake. `last` is our final handshake
+    /// message, sent once the peer is registered as up here and before
+    /// anything else can be sent on the link.
+    fn promote(
+        &self,
+        link: &Arc<Link>,
+        peer: &NodeName,
+        creation: u64,
+        last: &[u8],
+    ) -> Result<(), String> {
         let name: Arc<str> = Arc::from(peer.to_string());
         let id = self
             .table
@@ -942,6 +956,11 @@ impl Dist {
                 link: Arc::clone(link),
             },
         );
+        // Under the state lock and before the link is routable, so no
+        // frame can overtake it.
+        if !last.is_empty() {
+            link.send(last);
+        }
         {
             let mut links = write(&self.links);
             let i = id.0 as usize;

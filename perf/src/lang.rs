@@ -43,11 +43,9 @@ pub const SCENARIOS: &[&str] = &[
     "lang-hello",
 ];
 
+/// The language peers' sources: `lang/` of the peers directory.
 fn peers_dir() -> PathBuf {
-    std::env::var_os("MESH_PERF_PEERS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("peers"))
-        .join("lang")
+    crate::peer::peers_dir().join("lang")
 }
 
 struct Program {
@@ -234,24 +232,7 @@ fn run_ours(
 /// `(printed value, milliseconds)` per repetition from the Erlang peer.
 fn erlang(scenario: &str, reps: usize, args: &[String]) -> Result<Vec<(String, f64)>, PerfError> {
     let ebin = tempfile::tempdir().map_err(PerfError::Io)?;
-    let src = peers_dir().join("mesh_perf_lang.erl");
-    let out = Command::new("erlc")
-        .arg("-o")
-        .arg(ebin.path())
-        .arg(&src)
-        .output()
-        .map_err(|e| PerfError::PeerMissing {
-            peer: "erlang",
-            tool: "erlc",
-            source: e,
-        })?;
-    if !out.status.success() {
-        return Err(PerfError::PeerFailed {
-            peer: "erlang",
-            what: format!("erlc {}", src.display()),
-            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-        });
-    }
+    crate::peer::compile_erlang("erlang", "lang/mesh_perf_lang.erl", ebin.path())?;
     let quoted: Vec<String> = [scenario.to_owned(), reps.to_string()]
         .into_iter()
         .chain(args.iter().cloned())

@@ -104,29 +104,42 @@ pub(crate) fn peers_dir() -> PathBuf {
         .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("peers"))
 }
 
+/// Compile the peer module `file` (in [`peers_dir`]) into `out_dir`, for
+/// peer `peer`. A missing `erlc` or a compile error is a clear error.
+pub(crate) fn compile_erlang(
+    peer: &'static str,
+    file: &str,
+    out_dir: &Path,
+) -> Result<(), PerfError> {
+    let src = peers_dir().join(file);
+    let out = Command::new("erlc")
+        .arg("-o")
+        .arg(out_dir)
+        .arg(&src)
+        .stdin(std::process::Stdio::null())
+        .output()
+        .map_err(|source| PerfError::PeerMissing {
+            peer,
+            tool: "erlc",
+            source,
+        })?;
+    if !out.status.success() {
+        return Err(PerfError::PeerFailed {
+            peer,
+            what: format!("erlc {}", src.display()),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned()
+                + &String::from_utf8_lossy(&out.stdout),
+        });
+    }
+    Ok(())
+}
+
 impl Erlang {
     /// Compile the peer modules. Fails with a clear error if `erlc`/`erl`
     /// are not installed.
     pub fn prepare() -> Result<Erlang, PerfError> {
         let ebin = tempfile::tempdir().map_err(PerfError::Io)?;
-        let src = peers_dir().join("mesh_perf_local.erl");
-        let out = Command::new("erlc")
-            .arg("-o")
-            .arg(ebin.path())
-            .arg(&src)
-            .output()
-            .map_err(|e| PerfError::PeerMissing {
-                peer: "erlang",
-                tool: "erlc",
-                source: e,
-            })?;
-        if !out.status.success() {
-            return Err(PerfError::PeerFailed {
-                peer: "erlang",
-                what: format!("erlc {}", src.display()),
-                stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-            });
-        }
+        compile_erlang("erlang", "mesh_perf_local.erl", ebin.path())?;
         Ok(Erlang { ebin })
     }
 

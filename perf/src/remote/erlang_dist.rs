@@ -33,7 +33,7 @@ use std::time::{Duration, Instant};
 use super::pki::Pki;
 use super::{Placement, RemoteRuntime, RemoteSession, Scenario};
 use crate::PerfError;
-use crate::peer::peers_dir;
+use crate::peer::compile_erlang;
 use crate::report::Sample;
 
 /// Node `b` halts itself after this long whatever happens.
@@ -93,26 +93,7 @@ impl ErlangDist {
     pub fn prepare(carrier: Carrier) -> Result<ErlangDist, PerfError> {
         let peer = carrier.peer_name();
         let dir = tempfile::tempdir().map_err(PerfError::Io)?;
-        let src = peers_dir().join("mesh_perf_dist.erl");
-        let out = Command::new("erlc")
-            .arg("-o")
-            .arg(dir.path())
-            .arg(&src)
-            .stdin(Stdio::null())
-            .output()
-            .map_err(|source| PerfError::PeerMissing {
-                peer,
-                tool: "erlc",
-                source,
-            })?;
-        if !out.status.success() {
-            return Err(PerfError::PeerFailed {
-                peer,
-                what: format!("erlc {}", src.display()),
-                stderr: String::from_utf8_lossy(&out.stderr).into_owned()
-                    + &String::from_utf8_lossy(&out.stdout),
-            });
-        }
+        compile_erlang(peer, "mesh_perf_dist.erl", dir.path())?;
         let optfile = match carrier.tls_version() {
             None => None,
             Some(version) => Some(write_tls_files(dir.path(), version)?),

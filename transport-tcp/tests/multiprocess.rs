@@ -88,7 +88,7 @@ fn start_child(parent: &str) -> (ChildGuard, String) {
     (guard, name)
 }
 
-/// Link, monitor and node-monitor the child's worker from `a`; keep a
+/// Link, monitor and node-monitor the child's worker from `a`, with a
 /// stream of messages flowing to it. Returns the watcher's mailbox.
 fn watch_child(a: &TestNode, child: &str) -> mpsc::Receiver<Term> {
     eventually("child's global name", || {
@@ -98,35 +98,7 @@ fn watch_child(a: &TestNode, child: &str) -> mpsc::Receiver<Term> {
         .node
         .global_whereis("child_worker")
         .unwrap_or_else(|| panic!("no worker"));
-    let (watcher, rx) = a.probe(true);
-    a.node.monitor_node(watcher, child);
-    let linker = a
-        .rt()
-        .handle()
-        .spawn(actor_fn(move |cx, msg| {
-            if msg.is_atom(Atom::new("go")) {
-                cx.trap_exit(true);
-                cx.link(remote);
-                cx.monitor(remote);
-                cx.send(watcher, Term::atom("armed"));
-                cx.send(cx.pid(), Term::Int(0));
-            } else if let Some(i) = msg.as_int() {
-                // Traffic: a message to the child per turn, forever.
-                cx.send(remote, Term::Int(i));
-                cx.send(cx.pid(), Term::Int(i + 1));
-            } else {
-                cx.send(watcher, msg);
-            }
-            Flow::Continue
-        }))
-        .unwrap_or_else(|e| panic!("{e}"));
-    a.rt()
-        .handle()
-        .send(linker, Term::atom("go"))
-        .unwrap_or_else(|e| panic!("{e}"));
-    let _ = recv_match(&rx, |m| m.is_atom(Atom::new("armed")));
-    std::thread::sleep(Duration::from_millis(200));
-    rx
+    a.watch_remote(remote, Some(child), true)
 }
 
 fn tag(t: &Term) -> Option<Atom> {

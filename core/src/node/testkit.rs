@@ -138,6 +138,53 @@ impl TestNode {
             .unwrap_or_else(|e| panic!("spawn: {e}"))
     }
 
+    /// A trapping process here that links to and monitors `remote` and
+    /// forwards what it receives (EXIT, DOWN) to the returned mailbox;
+    /// `node`, when given, is node-monitored by the same mailbox. With
+    /// `traffic`, it also sends `remote` a message per turn, forever.
+    /// Returns once the link and monitor had time to reach the other node.
+    pub fn watch_remote(
+        &self,
+        remote: Pid,
+        node: Option<&str>,
+        traffic: bool,
+    ) -> mpsc::Receiver<Term> {
+        let (watcher, rx) = self.probe(false);
+        if let Some(n) = node {
+            self.node.monitor_node(watcher, n);
+        }
+        let linker = self
+            .rt()
+            .handle()
+            .spawn(actor_fn(move |cx, msg| {
+                if msg.is_atom(Atom::new("go")) {
+                    cx.trap_exit(true);
+                    cx.link(remote);
+                    cx.monitor(remote);
+                    cx.send(watcher, Term::atom("armed"));
+                    if traffic {
+                        cx.send(cx.pid(), Term::Int(0));
+                    }
+                } else if let (true, Some(i)) = (traffic, msg.as_int()) {
+                    cx.send(remote, Term::Int(i));
+                    cx.send(cx.pid(), Term::Int(i + 1));
+                } else {
+                    cx.send(watcher, msg);
+                }
+                Flow::Continue
+            }))
+            .unwrap_or_else(|e| panic!("spawn: {e}"));
+        self.rt()
+            .handle()
+            .send(linker, Term::atom("go"))
+            .unwrap_or_else(|e| panic!("send: {e}"));
+        let _ = recv_match(&rx, |m| m.is_atom(Atom::new("armed")));
+        // The link and monitor frames must arrive before the remote end
+        // goes, or it answers `noproc` instead.
+        std::thread::sleep(Duration::from_millis(200));
+        rx
+    }
+
     /// Stop the node and its runtime (as a clean shutdown would).
     pub fn stop(&mut self) {
         self.node.stop();
@@ -453,34 +500,9 @@ pub fn remote_links_and_monitors(make: &MakeTransport) {
         .connect(&b.name())
         .unwrap_or_else(|e| panic!("connect: {e}"));
     let (victim, _vrx) = b.probe(false);
-    let (watcher, rx) = a.probe(true);
     let (a_probe, a_rx) = a.probe(false);
     let remote = remote_pid_of(&a, &b, victim, a_probe, &a_rx);
-    let (tx, done) = mpsc::channel();
-    let tx = Mutex::new(tx);
-    // A process on a that links to and monitors the victim on its behalf.
-    let linker = a
-        .rt()
-        .handle()
-        .spawn(actor_fn(move |cx, msg| {
-            if msg.is_atom(Atom::new("go")) {
-                cx.trap_exit(true);
-                cx.link(remote);
-                let r = cx.monitor(remote);
-                let _ = super::lock(&tx).send(Term::Ref(r));
-            } else {
-                cx.send(watcher, msg);
-            }
-            Flow::Continue
-        }))
-        .unwrap_or_else(|e| panic!("{e}"));
-    a.rt()
-        .handle()
-        .send(linker, Term::atom("go"))
-        .unwrap_or_else(|e| panic!("{e}"));
-    let _ = done.recv_timeout(WAIT);
-    // Give the link and monitor frames time to arrive before the exit.
-    std::thread::sleep(Duration::from_millis(100));
+    let rx = a.watch_remote(remote, None, false);
     b.rt()
         .handle()
         .exit(victim, Term::atom("boom"))
@@ -512,31 +534,9 @@ pub fn node_loss_fires_noconnection(make: &MakeTransport) {
         .connect(&b.name())
         .unwrap_or_else(|e| panic!("connect: {e}"));
     let (victim, _vrx) = b.probe(false);
-    let (watcher, rx) = a.probe(true);
     let (a_probe, a_rx) = a.probe(false);
     let remote = remote_pid_of(&a, &b, victim, a_probe, &a_rx);
-    a.node.monitor_node(watcher, &b.name());
-    let linker = a
-        .rt()
-        .handle()
-        .spawn(actor_fn(move |cx, msg| {
-            if msg.is_atom(Atom::new("go")) {
-                cx.trap_exit(true);
-                cx.link(remote);
-                cx.monitor(remote);
-                cx.send(watcher, Term::atom("armed"));
-            } else {
-                cx.send(watcher, msg);
-            }
-            Flow::Continue
-        }))
-        .unwrap_or_else(|e| panic!("{e}"));
-    a.rt()
-        .handle()
-        .send(linker, Term::atom("go"))
-        .unwrap_or_else(|e| panic!("{e}"));
-    let _ = recv_match(&rx, |m| m.is_atom(Atom::new("armed")));
-    std::thread::sleep(Duration::from_millis(100));
+    let rx = a.watch_remote(remote, Some(&b.name()), false);
     let b_name = b.name();
     b.stop();
     expect_loss(&rx, &b_name);
@@ -1099,6 +1099,14 @@ pub fn garbage_after_tls(make: &MakeTransport) {
     still_serves(make, &a);
 }
 
+/// A frame header as the wire has it: body length, kind byte, version,
+/// two zero bytes.
+fn frame_header(len: u32, kind: u8) -> Vec<u8> {
+    let mut h = len.to_le_bytes().to_vec();
+    h.extend_from_slice(&[kind, frame::WIRE_VERSION, 0, 0]);
+    h
+}
+
 fn bad_frame_closes(make: &MakeTransport, frame_bytes: &[u8], then_close: bool) {
     let a = TestNode::start(make, "a", "c");
     let mut r = Rogue::authenticated(a.node.name(), "rogue@127.0.0.1:9", "c", 1);
@@ -1116,26 +1124,18 @@ fn bad_frame_closes(make: &MakeTransport, frame_bytes: &[u8], then_close: bool) 
 }
 
 pub fn oversized_frame(make: &MakeTransport) {
-    let mut h = Vec::new();
-    h.extend_from_slice(&(u32::MAX - 7).to_le_bytes());
-    h.extend_from_slice(&[Kind::Send as u8, frame::WIRE_VERSION, 0, 0]);
-    bad_frame_closes(make, &h, false);
+    bad_frame_closes(make, &frame_header(u32::MAX - 7, Kind::Send as u8), false);
 }
 
 pub fn unknown_frame_kind(make: &MakeTransport) {
-    let mut h = Vec::new();
-    h.extend_from_slice(&0u32.to_le_bytes());
-    h.extend_from_slice(&[200, frame::WIRE_VERSION, 0, 0]);
-    bad_frame_closes(make, &h, false);
+    bad_frame_closes(make, &frame_header(0, 200), false);
 }
 
 pub fn invalid_frame_body(make: &MakeTransport) {
     // A Send frame whose body is 64 bytes of 0xff: fails rkyv validation.
-    let mut h = Vec::new();
-    h.extend_from_slice(&64u32.to_le_bytes());
-    h.extend_from_slice(&[Kind::Send as u8, frame::WIRE_VERSION, 0, 0]);
-    h.extend_from_slice(&[0xff; 64]);
-    bad_frame_closes(make, &h, false);
+    let mut f = frame_header(64, Kind::Send as u8);
+    f.extend_from_slice(&[0xff; 64]);
+    bad_frame_closes(make, &f, false);
 }
 
 pub fn invalid_term_in_frame(make: &MakeTransport) {
@@ -1156,11 +1156,9 @@ pub fn invalid_term_in_frame(make: &MakeTransport) {
 }
 
 pub fn truncated_frame(make: &MakeTransport) {
-    let mut h = Vec::new();
-    h.extend_from_slice(&64u32.to_le_bytes());
-    h.extend_from_slice(&[Kind::Send as u8, frame::WIRE_VERSION, 0, 0]);
-    h.extend_from_slice(&[0; 10]);
-    bad_frame_closes(make, &h, true);
+    let mut f = frame_header(64, Kind::Send as u8);
+    f.extend_from_slice(&[0; 10]);
+    bad_frame_closes(make, &f, true);
 }
 
 /// A second node claiming a connected node's name is refused.

@@ -252,10 +252,6 @@ impl Dist {
         self.rt.upgrade()
     }
 
-    fn schedulers(&self) -> usize {
-        self.shared().map_or(0, |s| s.schedulers())
-    }
-
     // ----------------------------------------------------------------
     // Outbound: scheduler threads.
     // ----------------------------------------------------------------
@@ -688,7 +684,8 @@ impl Dist {
     fn on_bytes(&self, link: &Arc<Link>, data: &[u8]) {
         let mut close: Option<String> = None;
         let mut dialled: Vec<String> = Vec::new();
-        let mut deliveries = Deliveries::new(self.schedulers());
+        let shared = self.shared();
+        let mut deliveries = Deliveries::new(shared.as_ref().map_or(0, |s| s.schedulers()));
         {
             let mut rx = lock(&link.rx);
             if matches!(rx.phase, Phase::Closed) {
@@ -744,8 +741,8 @@ impl Dist {
         if !deliveries.replies.is_empty() {
             link.send(&deliveries.replies);
         }
-        if let Some(shared) = self.shared() {
-            deliveries.deliver(&shared);
+        if let Some(shared) = &shared {
+            deliveries.deliver(shared);
         }
         for n in dialled {
             if let Ok(name) = NodeName::parse(&n)

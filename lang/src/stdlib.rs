@@ -9,9 +9,12 @@
 //! when woken: `Timer.sleep`) or a native frame that calls back into Mesh
 //! code (`List.map`).
 //!
-//! Later issues add rows here (services, `Node`, `Global`) by calling into
-//! `Cx`; until then those names fail to compile with `E0309`, and the
-//! table answers [`Fault::Unsupported`] if one is reached anyway.
+//! Spawning, `Process.is_alive` and the service protocol live in
+//! [`process`]. Rows without an implementation (`Node`, `Global`) fail to
+//! compile with `E0309`, and the table answers [`Fault::Unsupported`] if
+//! one is reached anyway.
+
+pub(crate) mod process;
 
 use std::collections::BTreeMap;
 use std::io::BufRead;
@@ -22,7 +25,7 @@ use mesh_core::{Atom, Cx, List, NodeId, Pid, Received, Term};
 
 use crate::builtins::BUILTINS;
 use crate::vm::native::{Kind, Native};
-use crate::vm::{Env, Fault, SET_TAG, VmProcess, to_string};
+use crate::vm::{Env, Fault, SET_TAG, to_string};
 
 /// What a library call produced.
 #[derive(Debug)]
@@ -196,7 +199,7 @@ pub(crate) fn call(
 
 static TABLE: LazyLock<Vec<Option<Impl>>> = LazyLock::new(|| {
     let mut t: Vec<Option<Impl>> = vec![None; BUILTINS.len()];
-    for (name, f) in IMPLS {
+    for (name, f) in IMPLS.iter().chain(process::IMPLS) {
         if let Some(id) = crate::builtins::lookup(name) {
             t[usize::from(id.0)] = Some(*f);
         }
@@ -245,13 +248,6 @@ pub(crate) static IMPLS: &[(&str, Impl)] = &[
         let l = line.trim_end_matches(['\n', '\r']).to_string();
         let _ = c;
         val(l)
-    }),
-    ("spawn", |c| {
-        let f = c.arg(0);
-        let rest: Vec<Term> = (1..c.args.len()).map(|i| c.arg(i)).collect();
-        let p = VmProcess::from_value(Arc::clone(c.env), &f, rest)?;
-        let pid = c.cx()?.spawn(p);
-        val(pid)
     }),
     ("send", |c| {
         let to = c.pid(0)?;

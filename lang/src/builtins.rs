@@ -210,7 +210,7 @@ pub static BUILTINS: &[Builtin] = &[
     f("Global.whereis", "Fun(String) -> Pid"),
     f("Global.unregister", "Fun(String) -> ()"),
     // 125: internal rows the compiler emits (a `$` name cannot be written
-    // in source). Services: `(pid, handler, args...)`; see
+    // in source). Services: `(pid, handler, ["Service.op",] args...)`; see
     // `stdlib/process.rs` for the protocol.
     f("$service_call", "Fun(Pid, Int) -> Ref"),
     f("$service_await", "Fun(Ref, String) -> a"),

@@ -92,13 +92,20 @@ fn impossible(pid: Pid, schedulers: usize) -> bool {
     pid.is_local() && usize::from(pid.scheduler()) >= schedulers
 }
 
-/// `$service_call(pid, handler, args...)`: monitor, send, return the ref.
+/// `$service_call(pid, handler, "Service.op", args...)`: monitor, send,
+/// return the ref.
 fn service_call(c: &mut Call<'_, '_>) -> Result<Ret, Fault> {
     let pid = c.pid(0)?;
     let handler = c.int(1)?;
-    let args: Vec<Term> = (2..c.args.len()).map(|i| c.arg(i)).collect();
+    let me = c.cx()?.pid();
+    if pid == me {
+        return Err(Fault::ServiceCall {
+            op: c.str(2)?.to_string(),
+            why: "a service cannot call itself (it would wait for its own reply for ever)".into(),
+        });
+    }
+    let args: Vec<Term> = (3..c.args.len()).map(|i| c.arg(i)).collect();
     let cx = c.cx()?;
-    let me = cx.pid();
     let mref = cx.monitor(pid);
     let mut msg = Vec::with_capacity(4 + args.len());
     msg.extend([

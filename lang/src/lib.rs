@@ -20,6 +20,7 @@ pub mod parser;
 pub mod run;
 pub mod source;
 mod stdlib;
+pub mod testing;
 pub mod token;
 pub mod types;
 pub mod vm;

@@ -42,7 +42,7 @@ pub(crate) struct Call<'a, 'c> {
     name: &'static str,
 }
 
-type Impl = for<'a, 'c> fn(&mut Call<'a, 'c>) -> Result<Ret, Fault>;
+pub(crate) type Impl = for<'a, 'c> fn(&mut Call<'a, 'c>) -> Result<Ret, Fault>;
 
 struct Names {
     option: Atom,
@@ -89,7 +89,7 @@ impl<'c> Call<'_, 'c> {
             .map_or(Term::Unit, |t| std::mem::replace(t, Term::Unit))
     }
 
-    fn peek(&self, i: usize) -> &Term {
+    pub(crate) fn peek(&self, i: usize) -> &Term {
         static UNIT: Term = Term::Unit;
         self.args.get(i).unwrap_or(&UNIT)
     }
@@ -196,7 +196,7 @@ pub(crate) fn call(
 
 static TABLE: LazyLock<Vec<Option<Impl>>> = LazyLock::new(|| {
     let mut t: Vec<Option<Impl>> = vec![None; BUILTINS.len()];
-    for (name, f) in IMPLS {
+    for (name, f) in IMPLS.iter().chain(crate::testing::IMPLS) {
         if let Some(id) = crate::builtins::lookup(name) {
             t[usize::from(id.0)] = Some(*f);
         }

@@ -275,6 +275,9 @@ pub struct VmProcess {
     /// latest arguments.
     terminate: Option<(u32, Vec<Term>)>,
     failure: Option<Term>,
+    /// Write a failure to the program's stderr (off for tests, whose
+    /// runner reports the failure itself).
+    report: bool,
 }
 
 impl VmProcess {
@@ -300,6 +303,7 @@ impl VmProcess {
             phase: Phase::Body,
             terminate,
             failure: None,
+            report: true,
         }
     }
 
@@ -328,6 +332,13 @@ impl VmProcess {
         self
     }
 
+    /// Does not write its failure to stderr (the exit reason still
+    /// carries it): for processes whose watcher reports it.
+    pub fn quiet(mut self) -> VmProcess {
+        self.report = false;
+        self
+    }
+
     fn fail(&mut self, e: RuntimeError) -> Step {
         let msg = e.to_string();
         if self.is_main {
@@ -336,7 +347,7 @@ impl VmProcess {
             if let Some(h) = self.env.runtime.get() {
                 h.request_shutdown();
             }
-        } else {
+        } else if self.report {
             self.env
                 .write_err(&format!("error: process crashed: {msg}\n"));
         }

@@ -1,0 +1,7 @@
+test("not in a test file") do
+  assert true
+end
+
+fn main() do
+  println("hi")
+end

@@ -380,6 +380,62 @@ fn fail(c: &mut Call<'_, '_>) -> Result<Ret, Fault> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    const SEED: &str = include_str!("../tests/cases/test/assertions.test.mpl");
+
+    fn compile(src: &str) -> Result<TestProgram, Vec<Diagnostic>> {
+        let files = [("main.mpl", "fn main() = ()\n"), ("main.test.mpl", src)];
+        let map = SourceMap::from_pairs(&files);
+        compile_test_file(&files, 1, &map, compile::Options::default())
+    }
+
+    #[test]
+    fn tests_are_found_in_source_order_with_their_teardowns() {
+        let src = "teardown do\n  ()\nend\n\ntest(\"a\") do\n  assert true\nend\n\ndescribe(\"g\") do\n  teardown do\n    ()\n  end\n  test(\"b\") do\n    assert true\n  end\nend\n";
+        let tp = compile(src).unwrap();
+        let names: Vec<(&str, usize, usize)> = tp
+            .tests
+            .iter()
+            .map(|t| (t.name.as_str(), t.line, t.teardowns.len()))
+            .collect();
+        assert_eq!(names, vec![("a", 5, 1), ("g > b", 13, 2)]);
+        // Inner teardown first.
+        let b = &tp.tests[1];
+        let name = |f: u32| tp.program.funcs[f as usize].name.clone();
+        assert_eq!(name(b.teardowns[0]), "Main.test.teardown#2");
+        assert_eq!(name(b.teardowns[1]), "Main.test.teardown#1");
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 128, ..ProptestConfig::default() })]
+
+        #[test]
+        fn test_files_never_panic_the_front_end(s in "[a-z_(){}\\[\\]\"#=$|>:.,;\n +*/%?!@-]{0,200}") {
+            let _ = compile(&s);
+        }
+
+        #[test]
+        fn mutated_test_files_never_panic_the_front_end(
+            edits in proptest::collection::vec((any::<usize>(), 0..3u8, b'!'..b'~'), 1..6),
+        ) {
+            let mut bytes = SEED.as_bytes().to_vec();
+            for (pos, op, c) in edits {
+                if bytes.is_empty() {
+                    break;
+                }
+                let i = pos % bytes.len();
+                match op {
+                    0 => {
+                        bytes.remove(i);
+                    }
+                    1 => bytes.insert(i, c),
+                    _ => bytes[i] = c,
+                }
+            }
+            let _ = compile(&String::from_utf8_lossy(&bytes));
+        }
+    }
 
     #[test]
     fn test_module_names_cannot_clash_with_modules() {

@@ -3,7 +3,8 @@
 //! A test file holds ordinary items (imports, helper functions, structs)
 //! and, at top level or inside `describe`:
 //!
-//! - `test("name") do ... end`: one test;
+//! - `test("name") do ... end`: one test (the parentheses are optional,
+//!   as for `describe`);
 //! - `describe("group") do ... end`: a group (groups nest); its name
 //!   prefixes the names of the tests inside (`group > name`);
 //! - `setup do ... end`: statements run at the start of every test of the
@@ -289,7 +290,10 @@ impl Parser {
                         return;
                     }
                     let word = matches!(self.peek(), TokenKind::Ident(n) if is_test_item_word(n))
-                        && matches!(self.peek_at(1), TokenKind::LParen | TokenKind::Do);
+                        && matches!(
+                            self.peek_at(1),
+                            TokenKind::LParen | TokenKind::Do | TokenKind::Str(_)
+                        );
                     if word || super::item::starts_item(self.peek()) {
                         return;
                     }
@@ -354,9 +358,9 @@ impl Parser {
         Ok(())
     }
 
-    /// `("name")`: a plain string literal.
+    /// `("name")` or `"name"`: a plain string literal.
     fn test_name(&mut self, what: &str) -> PResult<String> {
-        self.expect(&TokenKind::LParen)?;
+        let paren = self.eat(&TokenKind::LParen);
         let span = self.span();
         let name = match self.peek() {
             TokenKind::Str(parts) => match parts.as_slice() {
@@ -382,7 +386,9 @@ impl Parser {
                 format!("a `{what}` name must not be empty"),
             );
         }
-        self.expect(&TokenKind::RParen)?;
+        if paren {
+            self.expect(&TokenKind::RParen)?;
+        }
         Ok(name)
     }
 
@@ -656,7 +662,11 @@ impl Parser {
         let TokenKind::Ident(word) = self.peek() else {
             return None;
         };
-        if !is_test_item_word(word) || !matches!(self.peek_at(1), TokenKind::LParen | TokenKind::Do)
+        if !is_test_item_word(word)
+            || !matches!(
+                self.peek_at(1),
+                TokenKind::LParen | TokenKind::Do | TokenKind::Str(_)
+            )
         {
             return None;
         }

@@ -12,6 +12,10 @@ test("top level") do
   assert true
 end
 
+test "without parentheses" do
+  assert_eq(1 + 1, 2)
+end
+
 describe("group") do
   setup do
     let n = 2

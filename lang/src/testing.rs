@@ -78,6 +78,8 @@ pub struct TestProgram {
 /// out). Paths are relative to the project root, as for
 /// [`crate::check_project`]; diagnostics use indices into `files`.
 /// `sources` holds the same files under the names runtime errors show.
+/// An index `test` outside `files` names nothing to compile: `Err` with no
+/// diagnostics.
 pub fn compile_test_file<P: AsRef<Path>, S: AsRef<str>>(
     files: &[(P, S)],
     test: usize,

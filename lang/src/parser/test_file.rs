@@ -677,3 +677,103 @@ impl Parser {
         Some(Fail)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse_ok(src: &str) -> (SourceFile, Vec<TestDecl>) {
+        let (sf, tests, diags) = parse_test_file(FileId(0), src);
+        assert!(diags.is_empty(), "{diags:#?}");
+        (sf, tests)
+    }
+
+    fn body_of<'a>(sf: &'a SourceFile, name: &str) -> &'a [Stmt] {
+        let f = sf
+            .items
+            .iter()
+            .find_map(|i| match &i.kind {
+                ItemKind::Fn(f) if f.name.name == name => Some(f),
+                _ => None,
+            })
+            .unwrap_or_else(|| panic!("no function {name}"));
+        match &f.clauses[0].body.kind {
+            ExprKind::Block(stmts) => stmts,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn setups_are_copied_before_the_body_of_each_test() {
+        let src = "import Work\n\nsetup do\n  let a = 1\nend\n\ndescribe(\"g\") do\n  setup do\n    let b = 2\n  end\n  test(\"t\") do\n    assert a < b\n  end\nend\n";
+        let (sf, tests) = parse_ok(src);
+        assert!(matches!(sf.items[0].kind, ItemKind::Import(_)));
+        assert_eq!(tests.len(), 1);
+        assert_eq!(tests[0].name, "g > t");
+        assert!(tests[0].teardowns.is_empty());
+        let stmts = body_of(&sf, &tests[0].func);
+        assert_eq!(stmts.len(), 3);
+        assert!(
+            matches!(&stmts[0], Stmt::Let { pat, .. } if pat.kind == PatternKind::Var(ident("a", pat.span)))
+        );
+        assert!(
+            matches!(&stmts[1], Stmt::Let { pat, .. } if pat.kind == PatternKind::Var(ident("b", pat.span)))
+        );
+        // `assert a < b` calls `MeshTest.assert(a < b, "a < b")`.
+        let Stmt::Expr(Expr {
+            kind: ExprKind::Block(body),
+            ..
+        }) = &stmts[2]
+        else {
+            panic!("{:?}", stmts[2])
+        };
+        let Stmt::Expr(Expr {
+            kind: ExprKind::Call { callee, args },
+            ..
+        }) = &body[0]
+        else {
+            panic!("{:?}", body[0])
+        };
+        assert!(matches!(&callee.kind, ExprKind::Path(p) if p.dotted() == "MeshTest.assert"));
+        assert_eq!(
+            args[1].kind,
+            ExprKind::Str(vec![StrPiece::Lit("a < b".into())])
+        );
+    }
+
+    #[test]
+    fn assert_receive_takes_the_rest_of_the_block_as_its_arm() {
+        let src = "test(\"t\") do\n  assert_receive (:ok, v) when v > 1, 250\n  let w = v + 1\n  assert_eq(w, 3)\nend\n";
+        let (sf, tests) = parse_ok(src);
+        let stmts = body_of(&sf, &tests[0].func);
+        let Stmt::Expr(Expr {
+            kind: ExprKind::Block(body),
+            ..
+        }) = &stmts[0]
+        else {
+            panic!("{:?}", stmts[0])
+        };
+        assert_eq!(body.len(), 1);
+        let Stmt::Expr(Expr {
+            kind: ExprKind::Receive { arms, after },
+            ..
+        }) = &body[0]
+        else {
+            panic!("{:?}", body[0])
+        };
+        assert_eq!(arms.len(), 1);
+        assert!(arms[0].guard.is_some());
+        assert!(matches!(&arms[0].body.kind, ExprKind::Block(rest) if rest.len() == 2));
+        let (ms, _) = after.as_ref().unwrap_or_else(|| panic!("no after"));
+        assert_eq!(ms.kind, ExprKind::Int(250));
+    }
+
+    #[test]
+    fn tests_and_teardowns_become_private_functions() {
+        let src = "teardown do\n  println(\"bye\")\nend\ntest \"a\" do\n  flunk(\"no\")\nend\n";
+        let (sf, tests) = parse_ok(src);
+        assert_eq!(tests[0].func, "test#1");
+        assert_eq!(tests[0].teardowns, vec!["teardown#1".to_string()]);
+        assert!(sf.items.iter().all(|i| !i.public));
+    }
+}

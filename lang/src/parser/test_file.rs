@@ -395,7 +395,9 @@ impl Parser {
     /// The assertion forms of test files, at the start of a primary
     /// expression (`None`: not one of them, parse as usual).
     pub(crate) fn test_form(&mut self) -> Option<PResult<Expr>> {
-        self.test_src.as_ref()?;
+        if self.test_src.is_none() {
+            return self.misplaced_assertion().map(Err);
+        }
         let TokenKind::Ident(word) = self.peek() else {
             return None;
         };
@@ -655,6 +657,43 @@ impl Parser {
                 p.receive_for(start, pattern, guard, timeout, rest),
             ))
         }))
+    }
+
+    /// Outside test files: a clear error for `assert x`, `assert_raises do`
+    /// and `assert_receive pat` (a call such as `assert(x)` of a function
+    /// of that name stays a call).
+    fn misplaced_assertion(&mut self) -> Option<Fail> {
+        let TokenKind::Ident(word) = self.peek() else {
+            return None;
+        };
+        if !matches!(word.as_str(), "assert" | "assert_raises" | "assert_receive") {
+            return None;
+        }
+        let starts_operand = matches!(
+            self.peek_at(1),
+            TokenKind::Ident(_)
+                | TokenKind::Int(_)
+                | TokenKind::Float(_)
+                | TokenKind::Str(_)
+                | TokenKind::Atom(_)
+                | TokenKind::True
+                | TokenKind::False
+                | TokenKind::Nil
+                | TokenKind::Not
+                | TokenKind::Bang
+                | TokenKind::LBracket
+                | TokenKind::LBrace
+                | TokenKind::Do
+        );
+        if !starts_operand {
+            return None;
+        }
+        let msg = format!(
+            "`{word}` is only available in `*.test.mpl` files (run them with `meshc test`)"
+        );
+        let span = self.span();
+        self.error(Code::BadTest, span, msg);
+        Some(Fail)
     }
 
     /// Outside test files: a clear error for a test item.

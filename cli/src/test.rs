@@ -122,7 +122,7 @@ pub fn run(path: &Path, timeout: Duration) -> Result<ExitCode, CliError> {
     let suite = load(path)?;
     let opts = TestOptions {
         timeout,
-        config: None,
+        ..TestOptions::default()
     };
     let (mut passed, mut failed, mut broken) = (0usize, 0usize, 0usize);
     let stdout = std::io::stdout();

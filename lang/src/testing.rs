@@ -168,13 +168,30 @@ pub struct TestResult {
     pub output: String,
 }
 
+/// Adjusts each test's program environment before it runs (what
+/// [`crate::run::run`] takes from its options: `Env.args()`, and whatever
+/// else a program's environment carries).
+pub type PrepareEnv = Arc<dyn Fn(&mut Env) + Send + Sync>;
+
 /// How to run tests.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct TestOptions {
     /// Limit for one test with its teardowns.
     pub timeout: Duration,
     /// Runtime configuration (`Config::from_env()` when `None`).
     pub config: Option<Config>,
+    /// Called on each test's fresh environment.
+    pub prepare: Option<PrepareEnv>,
+}
+
+impl std::fmt::Debug for TestOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TestOptions")
+            .field("timeout", &self.timeout)
+            .field("config", &self.config)
+            .field("prepare", &self.prepare.is_some())
+            .finish()
+    }
 }
 
 impl Default for TestOptions {
@@ -182,6 +199,7 @@ impl Default for TestOptions {
         TestOptions {
             timeout: DEFAULT_TIMEOUT,
             config: None,
+            prepare: None,
         }
     }
 }
@@ -216,11 +234,15 @@ impl Capture {
 /// Runs test `t` of `tp` (see the module docs for how).
 pub fn run_test(tp: &TestProgram, t: &Test, opts: &TestOptions) -> Result<TestResult, RunError> {
     let out = Capture::default();
-    let env = Arc::new(Env::new(
+    let mut env = Env::new(
         Image::load(tp.program.clone()),
         Box::new(out.clone()),
         Box::new(out.clone()),
-    ));
+    );
+    if let Some(prepare) = &opts.prepare {
+        prepare(&mut env);
+    }
+    let env = Arc::new(env);
     let config = match &opts.config {
         Some(c) => c.clone(),
         None => Config::from_env()?,
@@ -407,6 +429,27 @@ mod tests {
         let name = |f: u32| tp.program.funcs[f as usize].name.clone();
         assert_eq!(name(b.teardowns[0]), "Main.test.teardown#2");
         assert_eq!(name(b.teardowns[1]), "Main.test.teardown#1");
+    }
+
+    #[test]
+    fn prepare_sets_up_each_test_environment() {
+        let src = "test(\"args\") do\n  assert_eq(Env.args(), [\"x\"])\nend\n";
+        let tp = compile(src).unwrap();
+        let config = mesh_core::Config::default()
+            .with_schedulers(1)
+            .with_pinning(false);
+        let mut opts = TestOptions {
+            config: Some(config),
+            ..TestOptions::default()
+        };
+        let r = run_test(&tp, &tp.tests[0], &opts).unwrap();
+        assert!(
+            matches!(&r.outcome, Outcome::Failed(why) if why.contains("left:  []")),
+            "{r:?}"
+        );
+        opts.prepare = Some(Arc::new(|env: &mut Env| env.args = vec!["x".into()]));
+        let r = run_test(&tp, &tp.tests[0], &opts).unwrap();
+        assert_eq!(r.outcome, Outcome::Passed);
     }
 
     proptest! {

@@ -271,6 +271,7 @@ fn test_case_report(files: &[(String, String)]) -> Result<String, String> {
                 .with_schedulers(2)
                 .with_pinning(false),
         ),
+        ..Default::default()
     };
     let mut report = String::new();
     for (i, (path, _)) in files.iter().enumerate() {

@@ -2,9 +2,9 @@
 //!
 //! PATH is a project directory (default `.`: every `*.test.mpl` under it,
 //! in path order) or one `*.test.mpl` file (its project is the nearest
-//! directory above it holding `mesh.toml`, else its own directory). Each
-//! test file is compiled with the project's modules, so it can import
-//! them; `main.mpl` is not required. Tests run one at a time, in source
+//! directory above it holding `mesh.toml` or `main.mpl`; with none, the
+//! file stands alone). Each test file is compiled with the project's
+//! modules, so it can import them; `main.mpl` is not required. Tests run one at a time, in source
 //! order, each in its own Mesh process on a fresh runtime (see
 //! `mesh_lang::testing`).
 //!
@@ -38,28 +38,45 @@ pub enum TestError {
     NoTests { path: String },
 }
 
+/// One test file to run.
+struct TestFile {
+    /// Path relative to the project root (its module name comes from it).
+    rel: String,
+    source: String,
+    /// The path shown in messages.
+    display: String,
+}
+
 /// The test files to run and the project they belong to.
 struct Suite {
     root: PathBuf,
     /// The project's modules, `(path relative to root, source)`.
     modules: Vec<(String, String)>,
-    /// The test files, `(path relative to root, source)`, in order.
-    tests: Vec<(String, String)>,
+    tests: Vec<TestFile>,
 }
 
-fn nearest_project(file: &Path) -> PathBuf {
-    let dir = match file.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    let mut at = Some(dir.as_path());
-    while let Some(d) = at {
-        if d.join("mesh.toml").is_file() {
-            return d.to_path_buf();
+impl Suite {
+    /// How a project file is shown in messages.
+    fn display(&self, rel: &str) -> String {
+        if self.root == Path::new(".") {
+            rel.to_string()
+        } else {
+            self.root.join(rel).display().to_string()
         }
-        at = d.parent().filter(|p| !p.as_os_str().is_empty());
     }
-    dir
+}
+
+/// The nearest directory at or above `dir` holding `mesh.toml` or
+/// `main.mpl`.
+fn nearest_project(dir: &Path) -> Option<PathBuf> {
+    let mut at = Some(dir);
+    while let Some(d) = at {
+        if d.join("mesh.toml").is_file() || d.join("main.mpl").is_file() {
+            return Some(d.to_path_buf());
+        }
+        at = d.parent();
+    }
+    None
 }
 
 fn read(path: &Path) -> Result<String, ProjectError> {
@@ -84,37 +101,61 @@ fn load(path: &Path) -> Result<Suite, CliError> {
             }
             .into());
         }
-        let root = nearest_project(path);
-        let p = project::load_dir(&root, false)?;
-        let canon = |p: &Path| std::fs::canonicalize(p).ok();
-        let rel = match (canon(path), canon(&root)) {
-            (Some(f), Some(r)) => f
-                .strip_prefix(&r)
-                .map(|x| x.to_string_lossy().replace('\\', "/"))
-                .unwrap_or_else(|_| name.to_string()),
-            _ => name.to_string(),
+        let file = std::fs::canonicalize(path).map_err(|source| ProjectError::Io {
+            path: path.display().to_string(),
+            source,
+        })?;
+        let test = |rel: String| -> Result<TestFile, CliError> {
+            Ok(TestFile {
+                rel,
+                source: read(path)?,
+                display: path.display().to_string(),
+            })
         };
+        let project = file.parent().and_then(nearest_project);
+        let Some(root) = project else {
+            // No project: the file alone.
+            return Ok(Suite {
+                root: PathBuf::from("."),
+                modules: Vec::new(),
+                tests: vec![test(name.to_string())?],
+            });
+        };
+        let p = project::load_dir(&root, false)?;
+        let rel = file
+            .strip_prefix(&root)
+            .map(|x| x.to_string_lossy().replace('\\', "/"))
+            .unwrap_or_else(|_| name.to_string());
         return Ok(Suite {
             root,
             modules: p.files,
-            tests: vec![(rel, read(path)?)],
+            tests: vec![test(rel)?],
         });
     }
     let p = project::load_dir(path, false)?;
-    let mut tests = Vec::new();
-    project::collect(path, path, &testing::is_test_file, &mut tests)?;
-    tests.sort();
-    if tests.is_empty() {
+    let mut found = Vec::new();
+    project::collect(path, path, &testing::is_test_file, &mut found)?;
+    found.sort();
+    if found.is_empty() {
         return Err(TestError::NoTests {
             path: path.display().to_string(),
         }
         .into());
     }
-    Ok(Suite {
+    let mut suite = Suite {
         root: path.to_path_buf(),
         modules: p.files,
-        tests,
-    })
+        tests: Vec::new(),
+    };
+    suite.tests = found
+        .into_iter()
+        .map(|(rel, source)| TestFile {
+            display: suite.display(&rel),
+            rel,
+            source,
+        })
+        .collect();
+    Ok(suite)
 }
 
 /// `meshc test PATH`.
@@ -126,20 +167,16 @@ pub fn run(path: &Path, timeout: Duration) -> Result<ExitCode, CliError> {
     };
     let (mut passed, mut failed, mut broken) = (0usize, 0usize, 0usize);
     let stdout = std::io::stdout();
-    for (rel, src) in &suite.tests {
+    for t in &suite.tests {
         let mut files = suite.modules.clone();
-        files.push((rel.clone(), src.clone()));
-        let display: Vec<String> = files
+        files.push((t.rel.clone(), t.source.clone()));
+        let mut display: Vec<String> = suite
+            .modules
             .iter()
-            .map(|(p, _)| {
-                if suite.root == Path::new(".") {
-                    p.clone()
-                } else {
-                    suite.root.join(p).display().to_string()
-                }
-            })
+            .map(|(p, _)| suite.display(p))
             .collect();
-        let shown = display.last().cloned().unwrap_or_default();
+        display.push(t.display.clone());
+        let shown = t.display.clone();
         let pairs: Vec<(&str, &str)> = display
             .iter()
             .zip(&files)

@@ -81,6 +81,40 @@ fn passing_tests_print_one_line_each_and_exit_0() {
         .unwrap();
     assert_eq!(code(&o), 0, "{}", text(&o.stderr));
     assert!(text(&o.stdout).ends_with("3 passed, 0 failed\n"));
+    // A test file named from inside the project finds the project above it.
+    let o = meshc()
+        .args(["test", "math.test.mpl"])
+        .current_dir(p.join("tests"))
+        .output()
+        .unwrap();
+    assert_eq!(code(&o), 0, "{}", text(&o.stderr));
+    assert!(
+        text(&o.stdout).starts_with("ok   math.test.mpl: Math > adds\n"),
+        "{}",
+        text(&o.stdout)
+    );
+}
+
+#[test]
+fn a_test_file_outside_any_project_runs_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    let sub = dir.path().join("scratch");
+    fs::create_dir_all(&sub).unwrap();
+    fs::write(
+        sub.join("alone.test.mpl"),
+        "fn sq(x :: Int) -> Int = x * x\n\ntest \"squares\" do\n  assert sq(3) == 9\nend\n",
+    )
+    .unwrap();
+    let o = meshc()
+        .args(["test", "scratch/alone.test.mpl"])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(code(&o), 0, "{}", text(&o.stderr));
+    assert_eq!(
+        text(&o.stdout),
+        "ok   scratch/alone.test.mpl: squares\n1 passed, 0 failed\n"
+    );
 }
 
 #[test]

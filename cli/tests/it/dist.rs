@@ -337,3 +337,98 @@ fn an_unknown_or_unbuilt_transport_is_a_startup_error() {
     assert_eq!(code(&o), 0, "{}", text(&o.stderr));
     assert_eq!(text(&o.stdout), "ran\n");
 }
+
+/// A port free on both 127.0.0.1 and ::1 (bound, then released).
+fn free_port_both() -> u16 {
+    for _ in 0..50 {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = l.local_addr().unwrap().port();
+        if std::net::TcpListener::bind(("::1", port)).is_ok() {
+            return port;
+        }
+    }
+    panic!("no port free on both loopbacks");
+}
+
+#[test]
+fn start_from_env_standalone_and_inconsistent_environments() {
+    let tmp = tempfile::tempdir().unwrap();
+    let exe = build(&case_dir("clustered"), tmp.path(), "clustered");
+    let run = |env: &[(&str, &str)]| {
+        let mut cmd = Command::new(&exe);
+        for k in [
+            "MESH_CLUSTER_COOKIE",
+            "MESH_NODE_NAME",
+            "MESH_CLUSTER_PORT",
+            "MESH_DISCOVERY_SEED",
+        ] {
+            cmd.env_remove(k);
+        }
+        let o = cmd.envs(env.iter().copied()).output().unwrap();
+        assert_eq!(code(&o), 0, "{}", text(&o.stderr));
+        text(&o.stdout)
+    };
+    assert_eq!(
+        run(&[]),
+        "[clustered] runtime bootstrap mode=standalone node=nonode@nohost cluster_port=4370 discovery_seed=\n"
+    );
+    assert_eq!(
+        run(&[("MESH_NODE_NAME", "a@127.0.0.1")]),
+        "[clustered] runtime bootstrap failed reason=MESH_NODE_NAME is set but MESH_CLUSTER_COOKIE is not: set the cookie to join a cluster, or unset MESH_NODE_NAME to run standalone\n"
+    );
+    let out = run(&[
+        ("MESH_CLUSTER_COOKIE", "c"),
+        ("MESH_NODE_NAME", "a@127.0.0.1:4000"),
+    ]);
+    assert!(
+        out.contains("has port 4000 but MESH_CLUSTER_PORT is 4370"),
+        "{out}"
+    );
+    let out = run(&[("MESH_CLUSTER_COOKIE", "c")]);
+    assert!(out.contains("MESH_NODE_NAME is not"), "{out}");
+    let out = run(&[("MESH_CLUSTER_PORT", "http")]);
+    assert!(
+        out.contains("MESH_CLUSTER_PORT=\"http\" is not a port"),
+        "{out}"
+    );
+}
+
+/// The clustered example's two nodes (`primary@127.0.0.1`,
+/// `standby@[::1]`, one cluster port, seed `localhost`): the standby's
+/// discovery finds the primary and both end up connected.
+#[test]
+fn start_from_env_nodes_find_each_other_through_the_discovery_seed() {
+    let tmp = tempfile::tempdir().unwrap();
+    let exe = build(&case_dir("clustered"), tmp.path(), "clustered");
+    let port = free_port_both().to_string();
+    let primary = format!("primary@127.0.0.1:{port}");
+    let standby = format!("standby@[::1]:{port}");
+    let env = |name: &str| {
+        vec![
+            ("MESH_CLUSTER_COOKIE", "dev-cookie".to_owned()),
+            ("MESH_NODE_NAME", name.to_owned()),
+            ("MESH_CLUSTER_PORT", port.clone()),
+            ("MESH_DISCOVERY_SEED", "localhost".to_owned()),
+        ]
+    };
+    let pe = env(&primary);
+    let pe: Vec<(&str, &str)> = pe.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let mut a = NodeProc::start(&exe, &[], &pe);
+    assert_eq!(
+        a.line(),
+        format!(
+            "[clustered] runtime bootstrap mode=cluster node={primary} cluster_port={port} discovery_seed=localhost"
+        )
+    );
+    let se = env(&standby);
+    let se: Vec<(&str, &str)> = se.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let mut b = NodeProc::start(&exe, &[], &se);
+    assert_eq!(
+        b.line(),
+        format!(
+            "[clustered] runtime bootstrap mode=cluster node={standby} cluster_port={port} discovery_seed=localhost"
+        )
+    );
+    assert_eq!(b.line(), format!("peers: [{primary}]"));
+    assert_eq!(a.line(), format!("peers: [{standby}]"));
+}

@@ -36,6 +36,8 @@ use mesh_core::{Atom, NodeId, Pid, Received, Ref, Term};
 use super::{Call, Impl, Ret, err, ok, val};
 use crate::vm::{Env, Fault, VmProcess, to_string};
 
+mod bootstrap;
+
 /// Longest a remote spawn waits for the other node's answer.
 const SPAWN_WAIT: Duration = Duration::from_secs(30);
 
@@ -54,6 +56,10 @@ pub(super) static IMPLS: &[(&str, Impl)] = &[
         let name = c.str(0)?.to_owned();
         let cookie = c.str(1)?.to_owned();
         val(result(start(c.env, &name, &cookie).map(|_| Term::Unit)))
+    }),
+    ("Node.start_from_env", |c| {
+        let env = Arc::clone(c.env);
+        val(result(bootstrap::start_from_env(&env)))
     }),
     ("Node.connect", connect),
     ("Node.self", |c| {

@@ -161,8 +161,14 @@ fn load(path: &Path) -> Result<Suite, CliError> {
 /// `meshc test PATH`.
 pub fn run(path: &Path, timeout: Duration) -> Result<ExitCode, CliError> {
     let suite = load(path)?;
+    // Tests that start a node use the transport `MESH_TRANSPORT` names,
+    // exactly as `meshc run` does.
+    let transport = crate::transport_from_env()?;
     let opts = TestOptions {
         timeout,
+        prepare: Some(std::sync::Arc::new(move |env: &mut mesh_lang::vm::Env| {
+            env.transport = Some(transport.clone());
+        })),
         ..TestOptions::default()
     };
     let (mut passed, mut failed, mut broken) = (0usize, 0usize, 0usize);

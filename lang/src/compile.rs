@@ -41,9 +41,7 @@ pub struct Options {
 
 /// Builtins the VM does not implement yet, with the issue that brings them.
 fn unsupported_builtin(name: &str) -> bool {
-    name.starts_with("Node.")
-        || name.starts_with("Global.")
-        || matches!(name, "spawn_link" | "Process.is_alive")
+    matches!(name, "spawn_link" | "Process.is_alive")
 }
 
 /// Compiles a checked program. `sources` maps the program's file ids to

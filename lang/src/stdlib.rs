@@ -9,9 +9,10 @@
 //! when woken: `Timer.sleep`) or a native frame that calls back into Mesh
 //! code (`List.map`).
 //!
-//! Later issues add rows here (services, `Node`, `Global`) by calling into
-//! `Cx`; until then those names fail to compile with `E0309`, and the
-//! table answers [`Fault::Unsupported`] if one is reached anyway.
+//! Later issues add rows here (services) by calling into `Cx`; until then
+//! those names fail to compile with `E0309`, and the table answers
+//! [`Fault::Unsupported`] if one is reached anyway. `Node` and `Global`
+//! live in the submodule `node`.
 
 use std::collections::BTreeMap;
 use std::io::BufRead;
@@ -23,6 +24,8 @@ use mesh_core::{Atom, Cx, List, NodeId, Pid, Received, Term};
 use crate::builtins::BUILTINS;
 use crate::vm::native::{Kind, Native};
 use crate::vm::{Env, Fault, SET_TAG, VmProcess, to_string};
+
+mod node;
 
 /// What a library call produced.
 #[derive(Debug)]
@@ -196,7 +199,11 @@ pub(crate) fn call(
 
 static TABLE: LazyLock<Vec<Option<Impl>>> = LazyLock::new(|| {
     let mut t: Vec<Option<Impl>> = vec![None; BUILTINS.len()];
-    for (name, f) in IMPLS.iter().chain(crate::testing::IMPLS) {
+    for (name, f) in IMPLS
+        .iter()
+        .chain(node::IMPLS)
+        .chain(crate::testing::IMPLS)
+    {
         if let Some(id) = crate::builtins::lookup(name) {
             t[usize::from(id.0)] = Some(*f);
         }
@@ -256,7 +263,12 @@ pub(crate) static IMPLS: &[(&str, Impl)] = &[
     ("send", |c| {
         let to = c.pid(0)?;
         let msg = c.arg(1);
-        c.cx()?.send(to, msg);
+        // A value that cannot cross to another node (a closure) fails the
+        // send here, in the sender, rather than being dropped on the way.
+        c.cx()?.try_send(to, msg).map_err(|e| Fault::Dist {
+            op: "send",
+            reason: format!("to {}: {e}", to_string(&Term::Pid(to))),
+        })?;
         val(())
     }),
     ("self", |c| {

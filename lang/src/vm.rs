@@ -135,6 +135,9 @@ pub struct Env {
     pub exit_code: AtomicI32,
     /// The runtime, for stopping the program when `main` fails.
     pub runtime: OnceLock<RuntimeHandle>,
+    /// Makes the byte transport of `Node.start` (none: the program
+    /// cannot become a node).
+    pub transport: Option<crate::run::TransportFactory>,
 }
 
 impl std::fmt::Debug for Env {
@@ -152,6 +155,7 @@ impl Env {
             args: Vec::new(),
             exit_code: AtomicI32::new(0),
             runtime: OnceLock::new(),
+            transport: None,
         }
     }
 
@@ -220,6 +224,10 @@ pub enum Fault {
     NotInGuard { name: &'static str },
     #[error("{message}")]
     Builtin { message: String },
+    /// A distribution call failed (`send` of a closure to another node,
+    /// `Node.spawn` of an unknown function, ...).
+    #[error("`{op}` failed: {reason}")]
+    Dist { op: &'static str, reason: String },
 }
 
 /// A fault with the place it happened.
@@ -403,7 +411,7 @@ impl Process for VmProcess {
     }
 }
 
-fn closure_of(f: &Term) -> Result<&Closure, Fault> {
+pub(crate) fn closure_of(f: &Term) -> Result<&Closure, Fault> {
     match f {
         Term::Opaque(o) => o
             .as_any()

@@ -204,6 +204,7 @@ fn run_case(files: &[(String, String)], optimize: bool) -> Result<(i32, String, 
                 .with_schedulers(2)
                 .with_pinning(false),
         ),
+        transport: None,
     };
     let code = mesh_lang::run::run(program, opts).map_err(|e| e.to_string())?;
     Ok((code, out.text(), err.text()))

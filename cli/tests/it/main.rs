@@ -8,6 +8,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+mod dist;
 mod test_cmd;
 
 fn meshc() -> Command {
@@ -132,8 +133,8 @@ fn unsupported_features_are_compile_errors() {
     let dir = tempfile::tempdir().unwrap();
     let p = project(
         dir.path(),
-        "dist",
-        "fn main() do\n  Node.start(\"a@localhost:4000\", \"c\")\nend\n",
+        "traits",
+        "interface Show do\n  fn show(self) -> String\nend\n\nfn main() do\n  println(\"x\")\nend\n",
     );
     let o = meshc().arg("build").arg(&p).output().unwrap();
     assert_eq!(code(&o), 1);
@@ -272,7 +273,11 @@ fn examples_print_their_expected_output() {
             .output()
             .unwrap();
         assert_eq!(code(&b), 0, "{name}: {}", text(&b.stderr));
-        let run = Command::new(&exe).output().unwrap();
+        // Distribution examples listen: on an OS-chosen port here.
+        let run = Command::new(&exe)
+            .env("MESH_APP_NODE", "app@127.0.0.1:0")
+            .output()
+            .unwrap();
         assert_eq!(code(&run), 0, "{name}: {}", text(&run.stderr));
         assert_eq!(
             text(&run.stdout),

@@ -9,10 +9,10 @@
 //! when woken: `Timer.sleep`) or a native frame that calls back into Mesh
 //! code (`List.map`).
 //!
-//! Later issues add rows here (services) by calling into `Cx`; until then
-//! those names fail to compile with `E0309`, and the table answers
-//! [`Fault::Unsupported`] if one is reached anyway. `Node` and `Global`
-//! live in the submodule `node`.
+//! Spawning, `Process.is_alive` and the service protocol live in
+//! [`process`], `Node` and `Global` in `node`.
+
+pub(crate) mod process;
 
 use std::collections::BTreeMap;
 use std::io::BufRead;
@@ -23,7 +23,7 @@ use mesh_core::{Atom, Cx, List, NodeId, Pid, Received, Term};
 
 use crate::builtins::BUILTINS;
 use crate::vm::native::{Kind, Native};
-use crate::vm::{Env, Fault, SET_TAG, VmProcess, to_string};
+use crate::vm::{Env, Fault, SET_TAG, to_string};
 
 mod node;
 
@@ -201,6 +201,7 @@ static TABLE: LazyLock<Vec<Option<Impl>>> = LazyLock::new(|| {
     let mut t: Vec<Option<Impl>> = vec![None; BUILTINS.len()];
     for (name, f) in IMPLS
         .iter()
+        .chain(process::IMPLS)
         .chain(node::IMPLS)
         .chain(crate::testing::IMPLS)
     {
@@ -252,13 +253,6 @@ pub(crate) static IMPLS: &[(&str, Impl)] = &[
         let l = line.trim_end_matches(['\n', '\r']).to_string();
         let _ = c;
         val(l)
-    }),
-    ("spawn", |c| {
-        let f = c.arg(0);
-        let rest: Vec<Term> = (1..c.args.len()).map(|i| c.arg(i)).collect();
-        let p = VmProcess::from_value(Arc::clone(c.env), &f, rest)?;
-        let pid = c.cx()?.spawn(p);
-        val(pid)
     }),
     ("send", |c| {
         let to = c.pid(0)?;

@@ -21,6 +21,7 @@
 mod display;
 pub(crate) mod interp;
 pub(crate) mod native;
+pub(crate) mod supervisor;
 
 use std::io::Write;
 use std::sync::atomic::{AtomicI32, Ordering};
@@ -222,6 +223,8 @@ pub enum Fault {
     Unsupported { name: &'static str },
     #[error("`{name}` cannot be used in a guard")]
     NotInGuard { name: &'static str },
+    #[error("call to `{op}` failed: {why}")]
+    ServiceCall { op: String, why: String },
     #[error("{message}")]
     Builtin { message: String },
     /// A distribution call failed (`send` of a closure to another node,

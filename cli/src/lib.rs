@@ -4,6 +4,7 @@
 //! meshc init NAME                              # NAME/mesh.toml + NAME/main.mpl
 //! meshc run FILE|DIR [-- ARGS...]              # compile and run
 //! meshc build [DIR] [--release] [-o PATH] [--json]
+//! meshc test [PATH] [--timeout SECS]           # run *.test.mpl files
 //! ```
 //!
 //! Exit status: 0 success, 1 compile error (or, for `run`, a program whose
@@ -14,9 +15,11 @@
 
 pub mod embed;
 pub mod project;
+pub mod test;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use clap::{Parser, Subcommand};
 use mesh_lang::compile::{self, Options, bytecode::Program};
@@ -69,6 +72,14 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Run the tests of the `*.test.mpl` files under PATH (or one test file).
+    Test {
+        #[arg(default_value = ".")]
+        path: PathBuf,
+        /// Seconds one test (with its teardowns) may run before it fails.
+        #[arg(long, default_value_t = 60)]
+        timeout: u64,
+    },
 }
 
 /// Everything `meshc` reports as an error of its own.
@@ -96,6 +107,27 @@ pub enum CliError {
     Decode(#[from] compile::bytecode::DecodeError),
     #[error(transparent)]
     Run(#[from] mesh_lang::run::RunError),
+    #[error(transparent)]
+    Test(#[from] test::TestError),
+    #[error(transparent)]
+    Transport(#[from] mesh_core::transport::UnknownTransport),
+    #[error(
+        "MESH_TRANSPORT=uring: the io_uring transport is not built yet; use MESH_TRANSPORT=tcp (the default)"
+    )]
+    UringNotBuilt,
+}
+
+/// The transport `MESH_TRANSPORT` names (`tcp` when unset), as the factory
+/// a program's `Node.start` calls. An unknown value or a transport this
+/// binary lacks is an error before the program starts, never a fallback.
+pub fn transport_from_env() -> Result<mesh_lang::run::TransportFactory, CliError> {
+    use mesh_core::transport::{Transport, TransportKind};
+    match TransportKind::from_env()? {
+        TransportKind::Tcp => Ok(Arc::new(|| {
+            Ok(Arc::new(mesh_transport_tcp::TcpTransport::new()) as Arc<dyn Transport>)
+        })),
+        TransportKind::Uring => Err(CliError::UringNotBuilt),
+    }
 }
 
 /// The entry point of the `meshc` binary.
@@ -140,7 +172,16 @@ fn run_embedded(image: &[u8]) -> ExitCode {
 }
 
 fn exec(program: Program, args: Vec<String>) -> ExitCode {
-    match mesh_lang::run::run(program, mesh_lang::run::RunOptions::stdio(args)) {
+    let transport = match transport_from_env() {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(EXIT_USAGE);
+        }
+    };
+    let mut opts = mesh_lang::run::RunOptions::stdio(args);
+    opts.transport = Some(transport);
+    match mesh_lang::run::run(program, opts) {
         Ok(code) => ExitCode::from(u8::try_from(code).unwrap_or(1)),
         Err(e) => {
             eprintln!("error: {e}");
@@ -188,6 +229,9 @@ fn dispatch(cmd: Command) -> Result<ExitCode, CliError> {
             output,
             json,
         } => build(&dir, release, output, json),
+        Command::Test { path, timeout } => {
+            test::run(&path, std::time::Duration::from_secs(timeout))
+        }
     }
 }
 

@@ -41,11 +41,6 @@ pub struct Options {
     pub optimize: bool,
 }
 
-/// Builtins the VM does not implement yet, with the issue that brings them.
-fn unsupported_builtin(name: &str) -> bool {
-    name.starts_with("Node.") || name.starts_with("Global.")
-}
-
 /// `Process.is_alive` is a probe and its answer (see `stdlib/process.rs`).
 const IS_ALIVE: &str = "Process.is_alive";
 
@@ -601,9 +596,6 @@ impl<'c, 'h> FnGen<'c, 'h> {
                 self.ret_if(dest, r);
             }
             ExprKind::Builtin(b) => {
-                if unsupported_builtin(b.get().name) {
-                    self.c.unsupported(e.span, format!("`{}`", b.get().name));
-                }
                 let f = self.c.builtin_wrapper(*b);
                 let idx = self.konst(Const::Fn(f));
                 let r = self.target(dest);
@@ -925,9 +917,6 @@ impl<'c, 'h> FnGen<'c, 'h> {
             }
             Callee::Builtin(b) => {
                 let name = b.get().name;
-                if unsupported_builtin(name) {
-                    self.c.unsupported(e.span, format!("`{name}`"));
-                }
                 let base = self.args(args);
                 let r = self.target(dest);
                 self.at(e.span);

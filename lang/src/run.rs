@@ -25,6 +25,13 @@ pub enum RunError {
     Start(#[from] StartError),
 }
 
+/// Makes the byte transport a program's node listens and dials with.
+/// `lang` does not depend on any transport crate: the binary that runs the
+/// program chooses one (`meshc` reads `MESH_TRANSPORT`). `Err` is a
+/// readable reason, returned to the program by `Node.start`.
+pub type TransportFactory =
+    Arc<dyn Fn() -> Result<Arc<dyn mesh_core::transport::Transport>, String> + Send + Sync>;
+
 /// How to run a program.
 pub struct RunOptions {
     pub stdout: Box<dyn Write + Send>,
@@ -33,6 +40,8 @@ pub struct RunOptions {
     pub args: Vec<String>,
     /// Runtime configuration (`Config::from_env()` by default).
     pub config: Option<Config>,
+    /// The transport of `Node.start` (none: `Node.start` returns an error).
+    pub transport: Option<TransportFactory>,
 }
 
 impl std::fmt::Debug for RunOptions {
@@ -53,6 +62,7 @@ impl RunOptions {
             stderr: Box::new(std::io::stderr()),
             args,
             config: None,
+            transport: None,
         }
     }
 }
@@ -62,6 +72,7 @@ pub fn run(program: Program, opts: RunOptions) -> Result<i32, RunError> {
     let entry = program.entry.ok_or(RunError::NoMain)?;
     let mut env = Env::new(Image::load(program), opts.stdout, opts.stderr);
     env.args = opts.args;
+    env.transport = opts.transport;
     let env = Arc::new(env);
     let config = match opts.config {
         Some(c) => c,

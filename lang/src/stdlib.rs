@@ -10,9 +10,7 @@
 //! code (`List.map`).
 //!
 //! Spawning, `Process.is_alive` and the service protocol live in
-//! [`process`]. Rows without an implementation (`Node`, `Global`) fail to
-//! compile with `E0309`, and the table answers [`Fault::Unsupported`] if
-//! one is reached anyway.
+//! [`process`], `Node` and `Global` in `node`.
 
 pub(crate) mod process;
 
@@ -26,6 +24,8 @@ use mesh_core::{Atom, Cx, List, NodeId, Pid, Received, Term};
 use crate::builtins::BUILTINS;
 use crate::vm::native::{Kind, Native};
 use crate::vm::{Env, Fault, SET_TAG, to_string};
+
+mod node;
 
 /// What a library call produced.
 #[derive(Debug)]
@@ -45,7 +45,7 @@ pub(crate) struct Call<'a, 'c> {
     name: &'static str,
 }
 
-type Impl = for<'a, 'c> fn(&mut Call<'a, 'c>) -> Result<Ret, Fault>;
+pub(crate) type Impl = for<'a, 'c> fn(&mut Call<'a, 'c>) -> Result<Ret, Fault>;
 
 struct Names {
     option: Atom,
@@ -92,7 +92,7 @@ impl<'c> Call<'_, 'c> {
             .map_or(Term::Unit, |t| std::mem::replace(t, Term::Unit))
     }
 
-    fn peek(&self, i: usize) -> &Term {
+    pub(crate) fn peek(&self, i: usize) -> &Term {
         static UNIT: Term = Term::Unit;
         self.args.get(i).unwrap_or(&UNIT)
     }
@@ -199,7 +199,12 @@ pub(crate) fn call(
 
 static TABLE: LazyLock<Vec<Option<Impl>>> = LazyLock::new(|| {
     let mut t: Vec<Option<Impl>> = vec![None; BUILTINS.len()];
-    for (name, f) in IMPLS.iter().chain(process::IMPLS) {
+    for (name, f) in IMPLS
+        .iter()
+        .chain(process::IMPLS)
+        .chain(node::IMPLS)
+        .chain(crate::testing::IMPLS)
+    {
         if let Some(id) = crate::builtins::lookup(name) {
             t[usize::from(id.0)] = Some(*f);
         }
@@ -252,7 +257,12 @@ pub(crate) static IMPLS: &[(&str, Impl)] = &[
     ("send", |c| {
         let to = c.pid(0)?;
         let msg = c.arg(1);
-        c.cx()?.send(to, msg);
+        // A value that cannot cross to another node (a closure) fails the
+        // send here, in the sender, rather than being dropped on the way.
+        c.cx()?.try_send(to, msg).map_err(|e| Fault::Dist {
+            op: "send",
+            reason: format!("to {}: {e}", to_string(&Term::Pid(to))),
+        })?;
         val(())
     }),
     ("self", |c| {

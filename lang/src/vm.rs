@@ -136,6 +136,9 @@ pub struct Env {
     pub exit_code: AtomicI32,
     /// The runtime, for stopping the program when `main` fails.
     pub runtime: OnceLock<RuntimeHandle>,
+    /// Makes the byte transport of `Node.start` (none: the program
+    /// cannot become a node).
+    pub transport: Option<crate::run::TransportFactory>,
 }
 
 impl std::fmt::Debug for Env {
@@ -153,6 +156,7 @@ impl Env {
             args: Vec::new(),
             exit_code: AtomicI32::new(0),
             runtime: OnceLock::new(),
+            transport: None,
         }
     }
 
@@ -223,6 +227,10 @@ pub enum Fault {
     ServiceCall { op: String, why: String },
     #[error("{message}")]
     Builtin { message: String },
+    /// A distribution call failed (`send` of a closure to another node,
+    /// `Node.spawn` of an unknown function, ...).
+    #[error("`{op}` failed: {reason}")]
+    Dist { op: &'static str, reason: String },
 }
 
 /// A fault with the place it happened.
@@ -278,6 +286,9 @@ pub struct VmProcess {
     /// latest arguments.
     terminate: Option<(u32, Vec<Term>)>,
     failure: Option<Term>,
+    /// Write a failure to the program's stderr (off for tests, whose
+    /// runner reports the failure itself).
+    report: bool,
 }
 
 impl VmProcess {
@@ -303,6 +314,7 @@ impl VmProcess {
             phase: Phase::Body,
             terminate,
             failure: None,
+            report: true,
         }
     }
 
@@ -331,6 +343,13 @@ impl VmProcess {
         self
     }
 
+    /// Does not write its failure to stderr (the exit reason still
+    /// carries it): for processes whose watcher reports it.
+    pub fn quiet(mut self) -> VmProcess {
+        self.report = false;
+        self
+    }
+
     fn fail(&mut self, e: RuntimeError) -> Step {
         let msg = e.to_string();
         if self.is_main {
@@ -339,7 +358,7 @@ impl VmProcess {
             if let Some(h) = self.env.runtime.get() {
                 h.request_shutdown();
             }
-        } else {
+        } else if self.report {
             self.env
                 .write_err(&format!("error: process crashed: {msg}\n"));
         }
@@ -395,7 +414,7 @@ impl Process for VmProcess {
     }
 }
 
-fn closure_of(f: &Term) -> Result<&Closure, Fault> {
+pub(crate) fn closure_of(f: &Term) -> Result<&Closure, Fault> {
     match f {
         Term::Opaque(o) => o
             .as_any()

@@ -211,6 +211,7 @@ fn run_ours(
         stderr: Box::new(err.clone()),
         args: p.args.clone(),
         config: Some(base.clone()),
+        transport: None,
     };
     let t0 = Instant::now();
     let status = mesh_lang::run::run(code.clone(), opts).map_err(|e| PerfError::PeerFailed {

@@ -1,5 +1,5 @@
 //! End-to-end tests of the `meshc` binary: init, run, build (and running a
-//! built executable copied elsewhere), exit codes and diagnostics.
+//! built executable copied elsewhere), test, exit codes and diagnostics.
 
 // A test harness: failing loudly on setup errors is the point.
 #![allow(clippy::unwrap_used)]
@@ -7,6 +7,9 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
+
+mod dist;
+mod test_cmd;
 
 fn meshc() -> Command {
     Command::new(env!("CARGO_BIN_EXE_meshc"))
@@ -130,8 +133,8 @@ fn unsupported_features_are_compile_errors() {
     let dir = tempfile::tempdir().unwrap();
     let p = project(
         dir.path(),
-        "dist",
-        "fn main() do\n  Node.start(\"a@localhost:4000\", \"c\")\nend\n",
+        "traits",
+        "interface Show do\n  fn show(self) -> String\nend\n\nfn main() do\n  println(\"x\")\nend\n",
     );
     let o = meshc().arg("build").arg(&p).output().unwrap();
     assert_eq!(code(&o), 1);
@@ -270,7 +273,11 @@ fn examples_print_their_expected_output() {
             .output()
             .unwrap();
         assert_eq!(code(&b), 0, "{name}: {}", text(&b.stderr));
-        let run = Command::new(&exe).output().unwrap();
+        // Distribution examples listen: on an OS-chosen port here.
+        let run = Command::new(&exe)
+            .env("MESH_APP_NODE", "app@127.0.0.1:0")
+            .output()
+            .unwrap();
         assert_eq!(code(&run), 0, "{name}: {}", text(&run.stderr));
         assert_eq!(
             text(&run.stdout),

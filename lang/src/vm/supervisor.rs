@@ -496,3 +496,72 @@ impl Process for SupervisorProcess {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn child(restart: &str, shutdown: i64) -> Term {
+        Term::tuple(vec![
+            Term::str("w"),
+            Term::Unit,
+            Term::Atom(Atom::new(restart)),
+            Term::Int(shutdown),
+        ])
+    }
+
+    fn desc(strategy: &str, children: Vec<Term>) -> Term {
+        Term::tuple(vec![
+            Term::str("Main.Sup"),
+            Term::Atom(Atom::new(strategy)),
+            Term::Int(3),
+            Term::Int(5),
+            Term::list(children),
+        ])
+    }
+
+    #[test]
+    fn a_description_reads_into_a_supervisor_value() {
+        let v = spec_value(&desc(
+            words::REST_FOR_ONE,
+            vec![
+                child(words::TRANSIENT, 250),
+                child(words::TEMPORARY, words::BRUTAL_KILL),
+            ],
+        ))
+        .unwrap_or_else(|e| panic!("{e}"));
+        let spec = spec_of(&v).unwrap_or_else(|| panic!("not a supervisor value"));
+        assert_eq!(spec.name, "Main.Sup");
+        assert_eq!(spec.strategy, Strategy::RestForOne);
+        assert_eq!((spec.max_restarts, spec.max_seconds), (3, 5));
+        assert_eq!(spec.children[0].restart, Restart::Transient);
+        assert_eq!(spec.children[0].shutdown, Shutdown::Millis(250));
+        assert_eq!(spec.children[1].restart, Restart::Temporary);
+        assert_eq!(spec.children[1].shutdown, Shutdown::BrutalKill);
+        assert!(spec_of(&Term::Int(1)).is_none());
+    }
+
+    #[test]
+    fn a_malformed_description_is_an_error_not_a_panic() {
+        for bad in [
+            Term::Int(1),
+            desc("all_at_once", vec![]),
+            desc(words::ONE_FOR_ONE, vec![child("sometimes", 0)]),
+            desc(words::ONE_FOR_ONE, vec![Term::Int(0)]),
+        ] {
+            assert!(matches!(spec_value(&bad), Err(Fault::Builtin { .. })));
+        }
+    }
+
+    #[test]
+    fn clean_exits_are_normal_and_shutdown() {
+        assert!(is_clean_exit(&reason::normal()));
+        assert!(is_clean_exit(&reason::shutdown()));
+        assert!(is_clean_exit(&Term::tuple(vec![
+            reason::shutdown(),
+            Term::str("why")
+        ])));
+        assert!(!is_clean_exit(&reason::killed()));
+        assert!(!is_clean_exit(&Term::Atom(Atom::new("boom"))));
+    }
+}

@@ -143,6 +143,8 @@ fn service_await(c: &mut Call<'_, '_>) -> Result<Ret, Fault> {
     if let Some((_, _, why)) = reason::as_down_message(&msg) {
         let why = if why.is_atom(Atom::NOPROC) {
             "the service is not running (noproc)".to_string()
+        } else if why.is_atom(Atom::NOCONNECTION) {
+            "the service's node is unreachable (noconnection)".to_string()
         } else {
             format!(
                 "the service exited before replying (reason: {})",

@@ -1,7 +1,8 @@
 # A supervised service (restarted with its initial state), a supervisor
 # taken down by the linked parent that started it (its children are shut
-# down first), and a child whose start function fails (the supervisor
-# stops the children it started and exits with the error).
+# down first), a child whose start function fails (the supervisor stops
+# the children it started and exits with the error), and a supervisor
+# supervising another.
 service Counter do
   fn init(start :: Int) -> Int do
     start
@@ -51,6 +52,26 @@ supervisor Broken do
   end
   child second do
     start: fn -> broken_start() end
+  end
+end
+
+supervisor Inner do
+  strategy: one_for_one
+  child deep do
+    start: fn -> spawn(worker, "deep") end
+  end
+end
+
+fn start_inner() -> Pid do
+  let p = spawn(Inner)
+  let _ = Process.register("inner", p)
+  p
+end
+
+supervisor Outer do
+  strategy: one_for_one
+  child inner do
+    start: fn -> start_inner() end
   end
 end
 
@@ -109,4 +130,20 @@ fn main() do
   let sup = spawn(Broken)
   let _ = Process.monitor(sup)
   println("  supervisor: ${down(sup)}")
+
+  println("nested")
+  let outer = spawn(Outer)
+  let deep = up("deep")
+  Process.exit(deep, :boom)
+  let deep2 = up("deep")
+  println("  inner restarted deep: ${deep2 != deep}")
+  let inner = Process.whereis("inner")
+  Process.exit(inner, :kill)
+  let deep3 = up("deep")
+  println("  outer restarted inner: ${Process.whereis("inner") != inner}")
+  println("  the killed inner took deep with it: ${Process.is_alive(deep2)}")
+  let _ = Process.monitor(outer)
+  Process.exit(outer, :shutdown)
+  println("  outer: ${down(outer)}")
+  println("  deep alive after: ${Process.is_alive(deep3)}")
 end

@@ -180,6 +180,9 @@ impl Capture {
     }
 }
 
+/// Longest a run case may take.
+const CASE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
+
 /// Compiles and runs a project: (exit status, stdout, stderr).
 fn run_case(files: &[(String, String)], optimize: bool) -> Result<(i32, String, String), String> {
     let map = SourceMap::from_pairs(files);
@@ -206,7 +209,17 @@ fn run_case(files: &[(String, String)], optimize: bool) -> Result<(i32, String, 
         ),
         transport: None,
     };
-    let code = mesh_lang::run::run(program, opts).map_err(|e| e.to_string())?;
+    // A program that never ends fails its case instead of hanging the suite.
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(mesh_lang::run::run(program, opts).map_err(|e| e.to_string()));
+    });
+    let code = rx.recv_timeout(CASE_TIMEOUT).map_err(|_| {
+        format!(
+            "did not finish within {CASE_TIMEOUT:?}\nstdout so far:\n{}",
+            out.text()
+        )
+    })??;
     Ok((code, out.text(), err.text()))
 }
 
@@ -223,7 +236,7 @@ fn run_cases_print_their_expected_output() {
             let (code, out, err) = match run_case(files, optimize) {
                 Ok(r) => r,
                 Err(e) => {
-                    failures.push(format!("--- run/{name}: does not compile\n{e}"));
+                    failures.push(format!("--- run/{name}: does not compile or run\n{e}"));
                     break;
                 }
             };

@@ -75,8 +75,10 @@ pub(super) static IMPLS: &[(&str, Impl)] = &[
 fn spawn(c: &mut Call<'_, '_>, link: bool) -> Result<Ret, Fault> {
     let f = c.arg(0);
     let pid = if let Some(spec) = supervisor::spec_of(&f) {
-        let p = SupervisorProcess::new(Arc::clone(c.env), spec);
+        let env = Arc::clone(c.env);
         let cx = c.cx()?;
+        let parent = link.then(|| cx.pid());
+        let p = SupervisorProcess::new(env, spec, parent);
         if link { cx.spawn_link(p) } else { cx.spawn(p) }
     } else {
         let rest: Vec<Term> = (1..c.args.len()).map(|i| c.arg(i)).collect();

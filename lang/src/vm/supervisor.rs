@@ -20,11 +20,12 @@
 //!    `one_for_all` stops the others (last started first) and restarts all
 //!    in order; `rest_for_one` does that for the child and the ones
 //!    started after it.
-//! 3. an exit signal from any other process with a reason other than
-//!    `normal` (its parent dying while linked, `Process.exit(sup,
-//!    :shutdown)`) stops every child, last started first, and exits with
-//!    that reason. `Process.exit(sup, :kill)` kills it outright; its links
-//!    then take the children down.
+//! 3. an exit signal from its parent (the process that started it with
+//!    `spawn_link`), whatever the reason, or from any other process with a
+//!    reason other than `normal` (`Process.exit(sup, :shutdown)`) stops
+//!    every child, last started first, and exits with that reason.
+//!    `Process.exit(sup, :kill)` kills it outright; its links then take
+//!    the children down.
 //!
 //! Stopping a child follows its `shutdown`: a number of milliseconds sends
 //! it an exit signal `shutdown` and waits that long for its `EXIT` before
@@ -219,6 +220,8 @@ enum Current {
 pub struct SupervisorProcess {
     env: Arc<Env>,
     spec: Arc<Spec>,
+    /// The process that started it linked (`spawn_link(Sup)`).
+    parent: Option<Pid>,
     /// The running pid of each child.
     pids: Vec<Option<Pid>>,
     /// Temporary children that ended: never started again.
@@ -233,11 +236,12 @@ pub struct SupervisorProcess {
 static SHUTDOWN: LazyLock<Term> = LazyLock::new(reason::shutdown);
 
 impl SupervisorProcess {
-    pub(crate) fn new(env: Arc<Env>, spec: Arc<Spec>) -> SupervisorProcess {
+    pub(crate) fn new(env: Arc<Env>, spec: Arc<Spec>, parent: Option<Pid>) -> SupervisorProcess {
         let n = spec.children.len();
         SupervisorProcess {
             env,
             spec,
+            parent,
             pids: vec![None; n],
             gone: vec![false; n],
             restarts: VecDeque::new(),
@@ -384,7 +388,7 @@ impl SupervisorProcess {
         };
         match self.pids.iter().position(|p| *p == Some(from)) {
             Some(i) => self.child_exited(i, why),
-            None if why.is_atom(Atom::NORMAL) => {}
+            None if why.is_atom(Atom::NORMAL) && self.parent != Some(from) => {}
             None => self.stop_all(why.clone()),
         }
     }

@@ -95,6 +95,15 @@ fn parent() do
   end
 end
 
+# Starts Services linked, then returns normally: the supervisor goes too.
+fn short_lived_parent() do
+  let sup = spawn_link(Services)
+  send(Process.whereis("main"), (:sup, sup))
+  receive do
+    :go -> ()
+  end
+end
+
 fn main() do
   Process.register("main", self())
 
@@ -146,4 +155,13 @@ fn main() do
   Process.exit(outer, :shutdown)
   println("  outer: ${down(outer)}")
   println("  deep alive after: ${Process.is_alive(deep3)}")
+
+  println("parent returns")
+  let par = spawn(short_lived_parent)
+  let sup = receive do
+    (:sup, s) -> s
+  end
+  let _ = Process.monitor(sup)
+  send(par, :go)
+  println("  supervisor: ${down(sup)}")
 end

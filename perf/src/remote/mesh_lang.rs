@@ -10,14 +10,14 @@
 //! then the client, each on its own thread. Mesh has no clock, so the
 //! harness timestamps every line the programs print (each `println` is one
 //! write): a pingpong client prints one line per round trip, and the gap
-//! between consecutive lines is that round trip (the print costs well under
-//! a microsecond); a send is timed from the client's `start` line to the
+//! between consecutive lines is that round trip (the print, into a buffer
+//! that wakes nobody, costs well under a microsecond); a send is timed from the client's `start` line to the
 //! counter's `done` line. Placement is applied as in [`super::mesh`]: the
 //! opening thread is confined first, and the nodes' threads inherit it.
 
 use std::io::Write;
 use std::sync::mpsc;
-use std::sync::{Arc, LazyLock};
+use std::sync::{Arc, LazyLock, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use mesh_core::Config;
@@ -79,15 +79,21 @@ impl Drop for LangSession {
     }
 }
 
-/// A program's stdout: every line, with when it was written.
-#[derive(Clone)]
-struct Stamped(mpsc::Sender<(Instant, String)>);
+/// Lines a program printed, with when each was written.
+type Lines = Arc<Mutex<Vec<(Instant, String)>>>;
+
+/// A program's stdout or stderr: every line is stamped and kept. Writing
+/// wakes nobody (a channel would wake the harness once per round trip and
+/// put its cost into the measurement); the harness reads after the fact.
+#[derive(Clone, Default)]
+struct Stamped(Lines);
 
 impl Write for Stamped {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
         let at = Instant::now();
+        let mut g = self.0.lock().unwrap_or_else(PoisonError::into_inner);
         for line in String::from_utf8_lossy(buf).lines() {
-            let _ = self.0.send((at, line.to_owned()));
+            g.push((at, line.to_owned()));
         }
         Ok(buf.len())
     }
@@ -96,23 +102,31 @@ impl Write for Stamped {
     }
 }
 
+impl Stamped {
+    fn snapshot(&self) -> Vec<(Instant, String)> {
+        self.0
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+}
+
 /// One node: the program running on its own thread.
 struct Run {
-    lines: mpsc::Receiver<(Instant, String)>,
+    out: Stamped,
+    err: Stamped,
     done: mpsc::Receiver<Result<i32, String>>,
-    stderr: mpsc::Receiver<(Instant, String)>,
 }
 
 impl Run {
     fn start(program: &Program, args: Vec<String>) -> Result<Run, PerfError> {
-        let (tx, lines) = mpsc::channel();
-        let (etx, stderr) = mpsc::channel();
+        let (out, err) = (Stamped::default(), Stamped::default());
         let (dtx, done) = mpsc::channel();
         let transport: mesh_lang::run::TransportFactory =
             Arc::new(|| Ok(Arc::new(TcpTransport::new()) as Arc<dyn Transport>));
         let opts = mesh_lang::run::RunOptions {
-            stdout: Box::new(Stamped(tx)),
-            stderr: Box::new(Stamped(etx)),
+            stdout: Box::new(out.clone()),
+            stderr: Box::new(err.clone()),
             args,
             config: Some(Config::default().with_schedulers(1).with_pinning(false)),
             transport: Some(transport),
@@ -125,15 +139,11 @@ impl Run {
                 let _ = dtx.send(r);
             })
             .map_err(PerfError::Io)?;
-        Ok(Run {
-            lines,
-            done,
-            stderr,
-        })
+        Ok(Run { out, err, done })
     }
 
     fn fail(&self, what: &str) -> PerfError {
-        let stderr: Vec<String> = self.stderr.try_iter().map(|(_, l)| l).collect();
+        let stderr: Vec<String> = self.err.snapshot().into_iter().map(|(_, l)| l).collect();
         PerfError::PeerFailed {
             peer: "mesh-lang",
             what: what.to_owned(),
@@ -141,20 +151,27 @@ impl Run {
         }
     }
 
-    /// The next line (bounded wait).
-    fn line(&self, what: &'static str) -> Result<(Instant, String), PerfError> {
-        self.lines
-            .recv_timeout(REP_TIMEOUT)
-            .map_err(|_| match self.done.try_recv() {
-                Ok(r) => self.fail(&format!("{what}: the program ended ({r:?})")),
-                Err(_) => PerfError::Timeout(what),
-            })
+    /// The first line, waiting for it (bounded; polled, before any timing).
+    fn first_line(&self, what: &'static str) -> Result<String, PerfError> {
+        let deadline = Instant::now() + REP_TIMEOUT;
+        loop {
+            if let Some((_, l)) = self.out.snapshot().into_iter().next() {
+                return Ok(l);
+            }
+            if let Ok(r) = self.done.try_recv() {
+                return Err(self.fail(&format!("{what}: the program ended ({r:?})")));
+            }
+            if Instant::now() > deadline {
+                return Err(PerfError::Timeout(what));
+            }
+            std::thread::sleep(Duration::from_millis(1));
+        }
     }
 
-    /// Waits (bounded) for the program to end with status 0.
-    fn finish(&self, what: &'static str) -> Result<(), PerfError> {
+    /// Waits (bounded) for the program to end with status 0; its lines.
+    fn finish(&self, what: &'static str) -> Result<Vec<(Instant, String)>, PerfError> {
         match self.done.recv_timeout(REP_TIMEOUT) {
-            Ok(Ok(0)) => Ok(()),
+            Ok(Ok(0)) => Ok(self.out.snapshot()),
             Ok(r) => Err(self.fail(&format!("{what}: {r:?}"))),
             Err(_) => Err(PerfError::Timeout(what)),
         }
@@ -174,7 +191,7 @@ impl LangSession {
                 half.to_string(),
             ],
         )?;
-        let (_, line) = b.line("lang-remote: serving node start")?;
+        let line = b.first_line("lang-remote: serving node start")?;
         let name = line
             .strip_prefix("node ")
             .ok_or_else(|| PerfError::PeerOutput(line.clone()))?
@@ -198,18 +215,20 @@ impl RemoteSession for LangSession {
     fn pingpong(&mut self, n: usize, warmup: usize) -> Result<Option<Vec<Sample>>, PerfError> {
         let (b, peer) = self.serve(1, 1)?;
         let a = self.client("pingpong", &peer, &[n as u64, warmup as u64])?;
-        let (mut last, start) = a.line("lang-remote-pingpong: start")?;
-        if start != "start" {
-            return Err(PerfError::PeerOutput(start));
-        }
-        let mut rtts = Vec::with_capacity(n);
-        for _ in 0..n {
-            let (at, _) = a.line("lang-remote-pingpong")?;
-            rtts.push(at.duration_since(last));
-            last = at;
-        }
-        a.finish("lang-remote-pingpong: client")?;
+        let lines = a.finish("lang-remote-pingpong: client")?;
         b.finish("lang-remote-pingpong: server")?;
+        let start = lines
+            .iter()
+            .position(|(_, l)| l == "start")
+            .ok_or_else(|| PerfError::PeerOutput(format!("{} lines, no start", lines.len())))?;
+        let stamps: Vec<Instant> = lines[start..].iter().map(|(at, _)| *at).collect();
+        if stamps.len() != n + 1 {
+            return Err(PerfError::PeerOutput(format!(
+                "{} round trips printed, {n} expected",
+                stamps.len() - 1
+            )));
+        }
+        let mut rtts: Vec<Duration> = stamps.windows(2).map(|w| w[1] - w[0]).collect();
         Ok(Some(Scenario::rtt_samples(&mut rtts)))
     }
 
@@ -219,16 +238,16 @@ impl RemoteSession for LangSession {
         let half = (window / 2).max(1);
         let (b, peer) = self.serve(count, half)?;
         let a = self.client("send", &peer, &[count, window, size as u64])?;
-        let (t0, start) = a.line("lang-remote-send: start")?;
-        if start != "start" {
-            return Err(PerfError::PeerOutput(start));
-        }
-        let (t1, done) = b.line("lang-remote-send")?;
-        if done != "done" {
-            return Err(PerfError::PeerOutput(done));
-        }
-        a.finish("lang-remote-send: client")?;
-        b.finish("lang-remote-send: server")?;
+        let sent = a.finish("lang-remote-send: client")?;
+        let got = b.finish("lang-remote-send: server")?;
+        let stamp = |lines: &[(Instant, String)], what: &str| {
+            lines
+                .iter()
+                .find(|(_, l)| l == what)
+                .map(|(at, _)| *at)
+                .ok_or_else(|| PerfError::PeerOutput(format!("no {what} line")))
+        };
+        let (t0, t1) = (stamp(&sent, "start")?, stamp(&got, "done")?);
         Ok(Some(Scenario::send_samples(
             size,
             count,

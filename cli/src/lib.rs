@@ -4,6 +4,7 @@
 //! meshc init NAME                              # NAME/mesh.toml + NAME/main.mpl
 //! meshc run FILE|DIR [-- ARGS...]              # compile and run
 //! meshc build [DIR] [--release] [-o PATH] [--json]
+//! meshc test [PATH] [--timeout SECS]           # run *.test.mpl files
 //! ```
 //!
 //! Exit status: 0 success, 1 compile error (or, for `run`, a program whose
@@ -14,6 +15,7 @@
 
 pub mod embed;
 pub mod project;
+pub mod test;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -70,6 +72,14 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Run the tests of the `*.test.mpl` files under PATH (or one test file).
+    Test {
+        #[arg(default_value = ".")]
+        path: PathBuf,
+        /// Seconds one test (with its teardowns) may run before it fails.
+        #[arg(long, default_value_t = 60)]
+        timeout: u64,
+    },
 }
 
 /// Everything `meshc` reports as an error of its own.
@@ -97,6 +107,8 @@ pub enum CliError {
     Decode(#[from] compile::bytecode::DecodeError),
     #[error(transparent)]
     Run(#[from] mesh_lang::run::RunError),
+    #[error(transparent)]
+    Test(#[from] test::TestError),
     #[error(transparent)]
     Transport(#[from] mesh_core::transport::UnknownTransport),
     #[error(
@@ -217,6 +229,9 @@ fn dispatch(cmd: Command) -> Result<ExitCode, CliError> {
             output,
             json,
         } => build(&dir, release, output, json),
+        Command::Test { path, timeout } => {
+            test::run(&path, std::time::Duration::from_secs(timeout))
+        }
     }
 }
 

@@ -209,12 +209,28 @@ pub static BUILTINS: &[Builtin] = &[
     f("Global.register", "Fun(String, Pid) -> Result<(), String>"),
     f("Global.whereis", "Fun(String) -> Pid"),
     f("Global.unregister", "Fun(String) -> ()"),
+    // 125: MeshTest: assertions of `*.test.mpl` files (see `testing`)
+    f("MeshTest.assert", "Fun(Bool, String) -> ()"),
+    f("MeshTest.assert_eq", "Fun(a, a) -> ()"),
+    f("MeshTest.assert_ne", "Fun(a, a) -> ()"),
+    f("MeshTest.fail", "Fun(String) -> a"),
+    // 129: internal rows the compiler emits (a `$` name cannot be written
+    // in source). Services: `(pid, handler, args...)`; see
+    // `stdlib/process.rs` for the protocol.
+    f("$service_call", "Fun(Pid, Int) -> Ref"),
+    f("$service_await", "Fun(Ref, String) -> a"),
+    f("$service_cast", "Fun(Pid, Int) -> ()"),
+    // A supervisor value from its constant description.
+    f("$supervisor", "Fun(a) -> b"),
+    // `Process.is_alive` as a probe and its answer.
+    f("$alive_probe", "Fun(Pid) -> a"),
+    f("$alive_await", "Fun(a) -> Bool"),
 ];
 
 /// Modules whose functions are built in.
 pub const BUILTIN_MODULES: &[&str] = &[
     "IO", "String", "Int", "Float", "List", "Map", "Set", "Option", "Result", "Env", "Process",
-    "Timer", "Node", "Global",
+    "Timer", "Node", "Global", "MeshTest",
 ];
 
 impl BuiltinId {

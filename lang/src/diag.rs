@@ -74,6 +74,9 @@ codes! {
     BadPipe = "E0102",
     /// An unknown or misplaced `@attribute`.
     BadAttribute = "E0103",
+    /// A malformed test item or assertion in a `*.test.mpl` file, or a test
+    /// item outside one.
+    BadTest = "E0104",
     /// An import or qualified name naming no module.
     UnknownModule = "E0200",
     /// Modules importing each other in a cycle.

@@ -9,10 +9,10 @@
 //! when woken: `Timer.sleep`) or a native frame that calls back into Mesh
 //! code (`List.map`).
 //!
-//! Later issues add rows here (services) by calling into `Cx`; until then
-//! those names fail to compile with `E0309`, and the table answers
-//! [`Fault::Unsupported`] if one is reached anyway. `Node` and `Global`
-//! live in the submodule `node`.
+//! Spawning, `Process.is_alive` and the service protocol live in
+//! [`process`], `Node` and `Global` in `node`.
+
+pub(crate) mod process;
 
 use std::collections::BTreeMap;
 use std::io::BufRead;
@@ -23,7 +23,7 @@ use mesh_core::{Atom, Cx, List, NodeId, Pid, Received, Term};
 
 use crate::builtins::BUILTINS;
 use crate::vm::native::{Kind, Native};
-use crate::vm::{Env, Fault, SET_TAG, VmProcess, to_string};
+use crate::vm::{Env, Fault, SET_TAG, to_string};
 
 mod node;
 
@@ -45,7 +45,7 @@ pub(crate) struct Call<'a, 'c> {
     name: &'static str,
 }
 
-type Impl = for<'a, 'c> fn(&mut Call<'a, 'c>) -> Result<Ret, Fault>;
+pub(crate) type Impl = for<'a, 'c> fn(&mut Call<'a, 'c>) -> Result<Ret, Fault>;
 
 struct Names {
     option: Atom,
@@ -92,7 +92,7 @@ impl<'c> Call<'_, 'c> {
             .map_or(Term::Unit, |t| std::mem::replace(t, Term::Unit))
     }
 
-    fn peek(&self, i: usize) -> &Term {
+    pub(crate) fn peek(&self, i: usize) -> &Term {
         static UNIT: Term = Term::Unit;
         self.args.get(i).unwrap_or(&UNIT)
     }
@@ -199,7 +199,12 @@ pub(crate) fn call(
 
 static TABLE: LazyLock<Vec<Option<Impl>>> = LazyLock::new(|| {
     let mut t: Vec<Option<Impl>> = vec![None; BUILTINS.len()];
-    for (name, f) in IMPLS.iter().chain(node::IMPLS) {
+    for (name, f) in IMPLS
+        .iter()
+        .chain(process::IMPLS)
+        .chain(node::IMPLS)
+        .chain(crate::testing::IMPLS)
+    {
         if let Some(id) = crate::builtins::lookup(name) {
             t[usize::from(id.0)] = Some(*f);
         }
@@ -248,13 +253,6 @@ pub(crate) static IMPLS: &[(&str, Impl)] = &[
         let l = line.trim_end_matches(['\n', '\r']).to_string();
         let _ = c;
         val(l)
-    }),
-    ("spawn", |c| {
-        let f = c.arg(0);
-        let rest: Vec<Term> = (1..c.args.len()).map(|i| c.arg(i)).collect();
-        let p = VmProcess::from_value(Arc::clone(c.env), &f, rest)?;
-        let pid = c.cx()?.spawn(p);
-        val(pid)
     }),
     ("send", |c| {
         let to = c.pid(0)?;

@@ -21,6 +21,7 @@
 mod display;
 pub(crate) mod interp;
 pub(crate) mod native;
+pub(crate) mod supervisor;
 
 use std::io::Write;
 use std::sync::atomic::{AtomicI32, Ordering};
@@ -222,6 +223,8 @@ pub enum Fault {
     Unsupported { name: &'static str },
     #[error("`{name}` cannot be used in a guard")]
     NotInGuard { name: &'static str },
+    #[error("call to `{op}` failed: {why}")]
+    ServiceCall { op: String, why: String },
     #[error("{message}")]
     Builtin { message: String },
     /// A distribution call failed (`send` of a closure to another node,
@@ -283,6 +286,9 @@ pub struct VmProcess {
     /// latest arguments.
     terminate: Option<(u32, Vec<Term>)>,
     failure: Option<Term>,
+    /// Write a failure to the program's stderr (off for tests, whose
+    /// runner reports the failure itself).
+    report: bool,
 }
 
 impl VmProcess {
@@ -308,6 +314,7 @@ impl VmProcess {
             phase: Phase::Body,
             terminate,
             failure: None,
+            report: true,
         }
     }
 
@@ -336,6 +343,13 @@ impl VmProcess {
         self
     }
 
+    /// Does not write its failure to stderr (the exit reason still
+    /// carries it): for processes whose watcher reports it.
+    pub fn quiet(mut self) -> VmProcess {
+        self.report = false;
+        self
+    }
+
     fn fail(&mut self, e: RuntimeError) -> Step {
         let msg = e.to_string();
         if self.is_main {
@@ -344,7 +358,7 @@ impl VmProcess {
             if let Some(h) = self.env.runtime.get() {
                 h.request_shutdown();
             }
-        } else {
+        } else if self.report {
             self.env
                 .write_err(&format!("error: process crashed: {msg}\n"));
         }

@@ -1,5 +1,5 @@
 //! End-to-end tests of the `meshc` binary: init, run, build (and running a
-//! built executable copied elsewhere), exit codes and diagnostics.
+//! built executable copied elsewhere), test, exit codes and diagnostics.
 
 // A test harness: failing loudly on setup errors is the point.
 #![allow(clippy::unwrap_used)]
@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 mod dist;
+mod test_cmd;
 
 fn meshc() -> Command {
     Command::new(env!("CARGO_BIN_EXE_meshc"))

@@ -281,6 +281,9 @@ impl Parser {
                 ExprKind::Str(self.string_parts(parts)?)
             }
             TokenKind::Ident(name) => {
+                if let Some(form) = self.test_form() {
+                    return form;
+                }
                 self.bump();
                 let id = Ident { name, span };
                 if is_upper(&id.name) {
@@ -406,6 +409,7 @@ impl Parser {
                 StrPart::Lit(s) => out.push(StrPiece::Lit(s)),
                 StrPart::Interp(tokens, span) => {
                     let mut sub = Parser::new(self.file, tokens, self.depth);
+                    sub.test_src.clone_from(&self.test_src);
                     sub.skip_newlines();
                     if sub.at(&TokenKind::Eof) {
                         self.error(Code::UnexpectedToken, span, "empty interpolation");

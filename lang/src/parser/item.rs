@@ -84,7 +84,7 @@ impl Parser {
         }
     }
 
-    fn item(&mut self) -> PResult<Item> {
+    pub(crate) fn item(&mut self) -> PResult<Item> {
         let start = self.span();
         let mut attrs = Vec::new();
         while self.at(&TokenKind::At) {
@@ -129,7 +129,12 @@ impl Parser {
                     items: merge_clauses(items),
                 })
             }
-            _ => return Err(self.unexpected("an item (`fn`, `actor`, `struct`, `import`, ...)")),
+            _ => {
+                if let Some(fail) = self.misplaced_test_item() {
+                    return Err(fail);
+                }
+                return Err(self.unexpected("an item (`fn`, `actor`, `struct`, `import`, ...)"));
+            }
         };
         Ok(Item {
             kind,

@@ -18,17 +18,21 @@ actor echo() do
   echo()
 end
 
-fn count_loop(sender :: Pid, count :: Int, half :: Int, got :: Int) do
-  if got == count do
-    println("done")
-  else
-    receive do
-      _ -> do
-        let g = got + 1
-        if g % half == 0 or g == count do
-          send(sender, g)
+# Counts messages; acks when `got` reaches `next` (every `half`, and the
+# last one), then prints "done" after `count`.
+fn count_loop(sender :: Pid, count :: Int, half :: Int, got :: Int, next :: Int) do
+  receive do
+    _ -> do
+      let g = got + 1
+      if g == next do
+        send(sender, g)
+        if g == count do
+          println("done")
+        else
+          count_loop(sender, count, half, g, Int.min(g + half, count))
         end
-        count_loop(sender, count, half, g)
+      else
+        count_loop(sender, count, half, g, next)
       end
     end
   end
@@ -36,7 +40,7 @@ end
 
 actor counter(count :: Int, half :: Int) do
   receive do
-    sender -> count_loop(sender, count, half, 0)
+    sender -> count_loop(sender, count, half, 0, Int.min(half, count))
   end
 end
 
@@ -84,10 +88,19 @@ fn ping(e :: Pid, payload :: String, n :: Int, stamp :: Bool) do
   end
 end
 
-fn stream(c :: Pid, payload :: String, count :: Int, window :: Int, sent :: Int, acked :: Int) do
-  if sent < count and sent - acked < window do
+fn burst(c :: Pid, payload :: String, n :: Int) do
+  if n > 0 do
     send(c, payload)
-    stream(c, payload, count, window, sent + 1, acked)
+    burst(c, payload, n - 1)
+  end
+end
+
+# Sends what the window allows, then waits for an ack.
+fn stream(c :: Pid, payload :: String, count :: Int, window :: Int, sent :: Int, acked :: Int) do
+  let room = Int.min(count - sent, window - (sent - acked))
+  if room > 0 do
+    burst(c, payload, room)
+    stream(c, payload, count, window, sent + room, acked)
   else if acked < count do
     receive do
       a -> stream(c, payload, count, window, sent, Int.max(acked, a))

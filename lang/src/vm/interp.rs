@@ -31,6 +31,18 @@ pub(super) fn none() -> Term {
     Term::variant(Atom::new("Option"), Atom::new("None"), vec![])
 }
 
+/// Takes a register's value. An integer or a boolean is read field by
+/// field (not as one wide copy of the whole term, which stalls right after
+/// the instruction that wrote it).
+#[inline(always)]
+fn take_scalar(slot: &mut Term) -> Term {
+    match *slot {
+        Term::Int(x) => Term::Int(x),
+        Term::Bool(b) => Term::Bool(b),
+        _ => take(slot),
+    }
+}
+
 #[inline]
 fn take(t: &mut Term) -> Term {
     std::mem::replace(t, Term::Unit)
@@ -527,50 +539,84 @@ fn settle_parts(
         let Some(native) = top.native.as_mut() else {
             return Ok(None);
         };
-        let nb = top.base as usize;
-        let argb = nb + NATIVE_REGS as usize;
+        let argb = top.base as usize + NATIVE_REGS as usize;
         if regs.len() < argb + 2 {
             regs.resize(argb + 2, Term::Unit);
         }
-        match native.step(last.take(), &mut regs[argb..argb + 2])? {
-            NativeStep::Call => {
-                // The closure is borrowed from the native frame, not cloned.
-                let c = closure_of(native.callee())?;
-                let func = c.func;
-                let f = &env.image.program.funcs[func as usize];
-                let need = argb + usize::from(f.nregs);
-                if regs.len() < need {
-                    regs.resize(need, Term::Unit);
-                }
-                for (r, v) in f.captures.iter().zip(c.captures.iter()) {
-                    put(&mut regs[argb + usize::from(*r)], v.clone());
-                }
-                if frames.len() >= MAX_DEPTH {
-                    return Err(Fault::StackOverflow { limit: MAX_DEPTH });
-                }
-                frames.push(Frame {
-                    func,
-                    pc: 0,
-                    base: argb as u32,
-                    ret: nb as u32,
-                    native: None,
-                });
-                return Ok(None);
+        let step = native.step(last.take(), &mut regs[argb..argb + 2])?;
+        match after_native_step(env, regs, frames, step)? {
+            Flow::Run => return Ok(None),
+            Flow::Finished(v) => return Ok(Some(v)),
+            Flow::Again(v) => last = Some(v),
+        }
+    }
+}
+
+/// Where a native frame's step leaves the machine.
+enum Flow {
+    /// A bytecode frame is on top.
+    Run,
+    /// The bottom frame finished with this value.
+    Finished(Term),
+    /// The native frame finished into another native frame, which now
+    /// steps with this value.
+    Again(Term),
+}
+
+/// Carries out what the native frame on top of `frames` asked for: push
+/// the frame of its next callback, or finish and hand its value down.
+fn after_native_step(
+    env: &Arc<Env>,
+    regs: &mut Vec<Term>,
+    frames: &mut Vec<Frame>,
+    step: NativeStep,
+) -> Result<Flow, Fault> {
+    let Some(top) = frames.last() else {
+        return Ok(Flow::Run);
+    };
+    let nb = top.base as usize;
+    let argb = nb + NATIVE_REGS as usize;
+    match step {
+        NativeStep::Call => {
+            let Some(native) = top.native.as_ref() else {
+                return Ok(Flow::Run);
+            };
+            // The closure is borrowed from the native frame, not cloned.
+            let c = closure_of(native.callee())?;
+            let func = c.func;
+            let f = &env.image.program.funcs[func as usize];
+            let need = argb + usize::from(f.nregs);
+            if regs.len() < need {
+                regs.resize(need, Term::Unit);
             }
-            NativeStep::Done(v) => {
-                let fr = frames.pop();
-                let ret = fr.map_or(0, |f| f.ret as usize);
-                match frames.last() {
-                    None => return Ok(Some(v)),
-                    Some(caller) => {
-                        let end = frame_end(env, caller);
-                        regs.resize(end.max(ret + 1), Term::Unit);
-                        regs[ret] = v;
-                        if caller.native.is_none() {
-                            return Ok(None);
-                        }
-                        last = Some(take(&mut regs[ret]));
+            for (r, v) in f.captures.iter().zip(c.captures.iter()) {
+                put(&mut regs[argb + usize::from(*r)], v.clone());
+            }
+            if frames.len() >= MAX_DEPTH {
+                return Err(Fault::StackOverflow { limit: MAX_DEPTH });
+            }
+            frames.push(Frame {
+                func,
+                pc: 0,
+                base: argb as u32,
+                ret: nb as u32,
+                native: None,
+            });
+            Ok(Flow::Run)
+        }
+        NativeStep::Done(v) => {
+            let fr = frames.pop();
+            let ret = fr.map_or(0, |f| f.ret as usize);
+            match frames.last() {
+                None => Ok(Flow::Finished(v)),
+                Some(caller) => {
+                    let end = frame_end(env, caller);
+                    regs.resize(end.max(ret + 1), Term::Unit);
+                    regs[ret] = v;
+                    if caller.native.is_none() {
+                        return Ok(Flow::Run);
                     }
+                    Ok(Flow::Again(take(&mut regs[ret])))
                 }
             }
         }
@@ -842,10 +888,51 @@ fn fast(env: &Arc<Env>, m: &mut Machine, pos: &mut Pos, budget: &mut i64) -> Sto
                     if bud <= 1 {
                         break;
                     }
+                    if regs.len() < base + 2 {
+                        break;
+                    }
                     bud -= 1;
-                    let v = take(&mut r!(r));
+                    let v = take_scalar(&mut r!(r));
+                    let Some(native) = frames[depth - 2].native.as_mut() else {
+                        break;
+                    };
+                    let v = if native.plain_callee() == Some(func) {
+                        match native.next_fast(v, &mut regs[base..base + 2]) {
+                            Ok(()) => {
+                                // The same function again, capturing
+                                // nothing: restart the frame in place.
+                                pc = 0;
+                                continue;
+                            }
+                            Err(v) => v,
+                        }
+                    } else {
+                        v
+                    };
+                    // The callback's frame starts at the native frame's
+                    // argument registers, which `step` fills.
+                    let step = match native.step(Some(v), &mut regs[base..base + 2]) {
+                        Ok(s) => s,
+                        Err(f) => {
+                            frames.pop();
+                            stop = Stop::Fault(f);
+                            break;
+                        }
+                    };
+                    if matches!(step, NativeStep::Call) && native.plain_callee() == Some(func) {
+                        // The same function again, capturing nothing: restart
+                        // the frame in place.
+                        pc = 0;
+                        continue;
+                    }
                     frames.pop();
-                    match settle_parts(env, regv, frames, Some(v)) {
+                    let flow = match after_native_step(env, regv, frames, step) {
+                        Ok(Flow::Again(v)) => settle_parts(env, regv, frames, Some(v)),
+                        Ok(Flow::Run) => Ok(None),
+                        Ok(Flow::Finished(v)) => Ok(Some(v)),
+                        Err(f) => Err(f),
+                    };
+                    match flow {
                         Ok(None) => {}
                         Ok(Some(v)) => {
                             stop = Stop::Done(v);

@@ -663,10 +663,13 @@ fn fast(env: &Arc<Env>, m: &mut Machine, pos: &mut Pos, budget: &mut i64) -> Sto
     let mut base = pos.base;
     let mut pc = pos.pc;
     let mut bud = *budget;
-    let mut regs: &mut [Term] = regv.as_mut_slice();
+    // The running frame's registers: `fr[r]` is register `r`.
+    let Some(mut fr) = regv.get_mut(base..) else {
+        return stop;
+    };
     macro_rules! r {
         ($x:expr) => {
-            regs[base + usize::from($x)]
+            fr[usize::from($x)]
         };
     }
     // `dst = f(a, b)` on two integers; anything else stops the loop.
@@ -724,7 +727,7 @@ fn fast(env: &Arc<Env>, m: &mut Machine, pos: &mut Pos, budget: &mut i64) -> Sto
                 put(&mut r!(dst), v);
             }
             Hot::Take { dst, src } => {
-                move_reg(regs, base + usize::from(src), base + usize::from(dst));
+                move_reg(fr, usize::from(src), usize::from(dst));
             }
             Hot::Int { dst, v } => set_int(&mut r!(dst), i64::from(v)),
             Hot::Unit { dst } => put(&mut r!(dst), Term::Unit),
@@ -811,10 +814,10 @@ fn fast(env: &Arc<Env>, m: &mut Machine, pos: &mut Pos, budget: &mut i64) -> Sto
                 bud -= 1;
                 let nb = base + usize::from(b);
                 let need = nb + f.nregs as usize;
-                if regs.len() < need {
+                if regv.len() < need {
                     regv.resize(need, Term::Unit);
-                    regs = regv.as_mut_slice();
                 }
+                fr = &mut regv[nb..];
                 if let Some(top) = frames.last_mut() {
                     top.pc = (pc + 1) as u32;
                 }
@@ -836,10 +839,10 @@ fn fast(env: &Arc<Env>, m: &mut Machine, pos: &mut Pos, budget: &mut i64) -> Sto
                     break;
                 }
                 bud -= 1;
-                let src = base + usize::from(b);
-                if src != base {
+                let src = usize::from(b);
+                if src != 0 {
                     for i in 0..usize::from(n) {
-                        move_reg(regs, src + i, base + i);
+                        move_reg(fr, src + i, i);
                     }
                 }
                 pc = 0;
@@ -857,17 +860,17 @@ fn fast(env: &Arc<Env>, m: &mut Machine, pos: &mut Pos, budget: &mut i64) -> Sto
                     break;
                 };
                 bud -= 1;
-                let src = base + usize::from(b);
-                if src != base {
+                let src = usize::from(b);
+                if src != 0 {
                     for i in 0..usize::from(n) {
-                        move_reg(regs, src + i, base + i);
+                        move_reg(fr, src + i, i);
                     }
                 }
                 let need = base + f.nregs as usize;
-                if regs.len() < need {
+                if regv.len() < need {
                     regv.resize(need, Term::Unit);
-                    regs = regv.as_mut_slice();
                 }
+                fr = &mut regv[base..];
                 if let Some(top) = frames.last_mut() {
                     top.func = callee;
                 }
@@ -888,7 +891,7 @@ fn fast(env: &Arc<Env>, m: &mut Machine, pos: &mut Pos, budget: &mut i64) -> Sto
                     if bud <= 1 {
                         break;
                     }
-                    if regs.len() < base + 2 {
+                    if fr.len() < 2 {
                         break;
                     }
                     bud -= 1;
@@ -897,7 +900,7 @@ fn fast(env: &Arc<Env>, m: &mut Machine, pos: &mut Pos, budget: &mut i64) -> Sto
                         break;
                     };
                     let v = if native.plain_callee() == Some(func) {
-                        match native.next_fast(v, &mut regs[base..base + 2]) {
+                        match native.next_fast(v, &mut fr[..2]) {
                             Ok(()) => {
                                 // The same function again, capturing
                                 // nothing: restart the frame in place.
@@ -911,7 +914,7 @@ fn fast(env: &Arc<Env>, m: &mut Machine, pos: &mut Pos, budget: &mut i64) -> Sto
                     };
                     // The callback's frame starts at the native frame's
                     // argument registers, which `step` fills.
-                    let step = match native.step(Some(v), &mut regs[base..base + 2]) {
+                    let step = match native.step(Some(v), &mut fr[..2]) {
                         Ok(s) => s,
                         Err(f) => {
                             frames.pop();
@@ -943,7 +946,6 @@ fn fast(env: &Arc<Env>, m: &mut Machine, pos: &mut Pos, budget: &mut i64) -> Sto
                             break;
                         }
                     }
-                    regs = regv.as_mut_slice();
                     // `settle` leaves a bytecode frame on top.
                     let Some(top) = frames.last() else {
                         stop = Stop::Done(Term::Unit);
@@ -959,6 +961,7 @@ fn fast(env: &Arc<Env>, m: &mut Machine, pos: &mut Pos, budget: &mut i64) -> Sto
                     code = &f.code;
                     base = top.base as usize;
                     pc = top.pc as usize;
+                    fr = &mut regv[base..];
                     continue;
                 }
                 let (ret, caller) = match &frames[depth - 2..] {
@@ -971,11 +974,12 @@ fn fast(env: &Arc<Env>, m: &mut Machine, pos: &mut Pos, budget: &mut i64) -> Sto
                     break;
                 };
                 frames.pop();
-                move_reg(regs, base + usize::from(r), ret);
+                move_reg(regv, base + usize::from(r), ret);
                 func = caller.0;
                 code = &f.code;
                 base = caller.1 as usize;
                 pc = caller.2 as usize;
+                fr = &mut regv[base..];
                 continue;
             }
         }

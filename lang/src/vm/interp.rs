@@ -640,6 +640,14 @@ enum Stop {
     Fault(Fault),
 }
 
+/// Grows the register file to `need` registers (rare: only the first
+/// time a call reaches a new depth), out of the hot loop's way.
+#[cold]
+#[inline(never)]
+fn grow(regv: &mut Vec<Term>, need: usize) {
+    regv.resize(need, Term::Unit);
+}
+
 /// What a callback's return into a native frame came to, off the hot
 /// loop's fast path.
 enum NativeReturn {
@@ -651,20 +659,28 @@ enum NativeReturn {
     Stop(Stop),
 }
 
-/// A callback (running `func`) returned `v` into the native frame below
-/// it: step the native frame and carry out what it asks.
+/// A callback (running `func`) returned the value in absolute register
+/// `at` into the native frame below it: step the native frame and carry
+/// out what it asks. Kept out of the hot loop; the common case (the next
+/// element of a `map`/`filter`/`fold` with a closure that captures
+/// nothing) restarts the callback's frame without touching the frame
+/// stack.
 #[inline(never)]
 fn native_return(
     env: &Arc<Env>,
     regv: &mut Vec<Term>,
     frames: &mut Vec<Frame>,
-    v: Term,
+    at: usize,
     func: u32,
 ) -> NativeReturn {
     let depth = frames.len();
     let Some(callee_base) = frames.last().map(|f| f.base as usize) else {
-        return NativeReturn::Stop(Stop::Done(v));
+        return NativeReturn::Stop(Stop::Done(Term::Unit));
     };
+    if regv.len() < (callee_base + 2).max(at + 1) {
+        regv.resize((callee_base + 2).max(at + 1), Term::Unit);
+    }
+    let v = take_scalar(&mut regv[at]);
     let Some(native) = depth
         .checked_sub(2)
         .and_then(|i| frames.get_mut(i))
@@ -672,12 +688,20 @@ fn native_return(
     else {
         return NativeReturn::Stop(Stop::Done(v));
     };
-    if regv.len() < callee_base + 2 {
-        regv.resize(callee_base + 2, Term::Unit);
-    }
+    let args = &mut regv[callee_base..callee_base + 2];
+    let v = if native.plain_callee() == Some(func) {
+        match native.next_fast(v, args) {
+            // The same function again, capturing nothing: restart the
+            // frame in place.
+            Ok(()) => return NativeReturn::Restart,
+            Err(v) => v,
+        }
+    } else {
+        v
+    };
     // The callback's frame starts at the native frame's argument
     // registers, which `step` fills.
-    let step = match native.step(Some(v), &mut regv[callee_base..callee_base + 2]) {
+    let step = match native.step(Some(v), args) {
         Ok(s) => s,
         Err(f) => {
             frames.pop();
@@ -794,7 +818,7 @@ fn fast(env: &Arc<Env>, m: &mut Machine, pos: &mut Pos, budget: &mut i64) -> Sto
             let nb = base + usize::from($b);
             let need = nb + f.nregs as usize;
             if regv.len() < need {
-                regv.resize(need, Term::Unit);
+                grow(regv, need);
             }
             fr = &mut regv[nb..];
             if let Some(top) = frames.last_mut() {
@@ -843,28 +867,11 @@ fn fast(env: &Arc<Env>, m: &mut Machine, pos: &mut Pos, budget: &mut i64) -> Sto
                 // A callback of `List.map` and friends: hand the value to
                 // the native frame, which calls the next one or finishes.
                 // One reduction per callback.
-                if bud <= 1 || fr.len() < 2 {
+                if bud <= 1 {
                     break;
                 }
                 bud -= 1;
-                let v = take_scalar(&mut r!(r));
-                let Some(native) = frames[depth - 2].native.as_mut() else {
-                    break;
-                };
-                let v = if native.plain_callee() == Some(func) {
-                    match native.next_fast(v, &mut fr[..2]) {
-                        Ok(()) => {
-                            // The same function again, capturing nothing:
-                            // restart the frame in place.
-                            pc = 0;
-                            continue;
-                        }
-                        Err(v) => v,
-                    }
-                } else {
-                    v
-                };
-                match native_return(env, regv, frames, v, func) {
+                match native_return(env, regv, frames, base + usize::from(r), func) {
                     NativeReturn::Restart => {
                         pc = 0;
                         fr = &mut regv[base..];
@@ -1020,7 +1027,7 @@ fn fast(env: &Arc<Env>, m: &mut Machine, pos: &mut Pos, budget: &mut i64) -> Sto
                 }
                 let need = base + f.nregs as usize;
                 if regv.len() < need {
-                    regv.resize(need, Term::Unit);
+                    grow(regv, need);
                 }
                 fr = &mut regv[base..];
                 if let Some(top) = frames.last_mut() {

@@ -192,7 +192,49 @@ pub(crate) enum Hot {
     Return {
         r: Reg,
     },
+    // Fused pairs (see `fuse`): the instruction at the next pc is the
+    // second half, and stays there for jumps to it.
+    /// `AddI`, then the `Call` that follows.
+    AddICall {
+        dst: Reg,
+        a: Reg,
+        imm: i32,
+    },
+    /// `Unless*I` whose fall-through is the `Return` that follows.
+    RetIfI {
+        cmp: Cmp,
+        a: Reg,
+        imm: i32,
+        to: Label,
+    },
+    /// `Add`, then the `Return` that follows.
+    AddRet {
+        dst: Reg,
+        a: Reg,
+        b: Reg,
+    },
+    /// `AddI`, then the `TailSelf` that follows.
+    AddITail {
+        dst: Reg,
+        a: Reg,
+        imm: i32,
+    },
+    /// `RemI`, then the `TailSelf` that follows.
+    RemITail {
+        dst: Reg,
+        a: Reg,
+        imm: i32,
+    },
+    /// `Add`, then the `TailSelf` that follows.
+    AddTail {
+        dst: Reg,
+        a: Reg,
+        b: Reg,
+    },
 }
+
+// Twelve bytes: three instructions fit in a 32-byte fetch of the loop.
+const _: () = assert!(std::mem::size_of::<Hot>() == 12);
 
 /// A function as the hot loop sees it.
 #[derive(Debug)]
@@ -208,15 +250,54 @@ pub(crate) fn lower(funcs: &[Func]) -> Box<[HotFunc]> {
     funcs
         .iter()
         .enumerate()
-        .map(|(me, f)| HotFunc {
-            code: f
+        .map(|(me, f)| {
+            let mut code: Vec<Hot> = f
                 .code
                 .iter()
                 .map(|op| lower_op(op, me as u32, &plain))
-                .collect(),
-            nregs: u32::from(f.nregs),
+                .collect();
+            fuse(&mut code);
+            HotFunc {
+                code: code.into_boxed_slice(),
+                nregs: u32::from(f.nregs),
+            }
         })
         .collect()
+}
+
+/// Replaces an instruction by a fused one that also runs the next
+/// instruction, for common pairs. The next instruction stays in place, so
+/// a jump to it (or a stop of the hot loop between the two) still runs it
+/// alone; the pc correspondence with the bytecode is kept.
+fn fuse(code: &mut [Hot]) {
+    for k in 0..code.len().saturating_sub(1) {
+        let fused = match (code[k], code[k + 1]) {
+            (Hot::AddI { dst, a, imm }, Hot::Call { .. }) => Hot::AddICall { dst, a, imm },
+            (Hot::AddI { dst, a, imm }, Hot::TailSelf { .. }) => Hot::AddITail { dst, a, imm },
+            (Hot::RemI { dst, a, imm }, Hot::TailSelf { .. }) => Hot::RemITail { dst, a, imm },
+            (Hot::Add { dst, a, b }, Hot::TailSelf { .. }) => Hot::AddTail { dst, a, b },
+            (Hot::Add { dst, a, b }, Hot::Return { .. }) => Hot::AddRet { dst, a, b },
+            (first, Hot::Return { .. }) => match unless_imm(first) {
+                Some((cmp, a, imm, to)) => Hot::RetIfI { cmp, a, imm, to },
+                None => continue,
+            },
+            _ => continue,
+        };
+        code[k] = fused;
+    }
+}
+
+/// The parts of a `Unless*I` branch.
+fn unless_imm(h: Hot) -> Option<(Cmp, Reg, i32, Label)> {
+    Some(match h {
+        Hot::UnlessEqI { a, imm, to } => (Cmp::Eq, a, imm, to),
+        Hot::UnlessNeI { a, imm, to } => (Cmp::Ne, a, imm, to),
+        Hot::UnlessLtI { a, imm, to } => (Cmp::Lt, a, imm, to),
+        Hot::UnlessLeI { a, imm, to } => (Cmp::Le, a, imm, to),
+        Hot::UnlessGtI { a, imm, to } => (Cmp::Gt, a, imm, to),
+        Hot::UnlessGeI { a, imm, to } => (Cmp::Ge, a, imm, to),
+        _ => return None,
+    })
 }
 
 fn lower_op(op: &Op, me: u32, plain: &impl Fn(u32) -> bool) -> Hot {
@@ -365,7 +446,8 @@ mod tests {
                     imm: 2,
                     to: 3
                 },
-                Hot::AddI {
+                // Fused with the tail call after it.
+                Hot::AddITail {
                     dst: 1,
                     a: 0,
                     imm: -1
@@ -378,6 +460,63 @@ mod tests {
             ]
         );
         assert_eq!(hot[0].nregs, 4);
+    }
+
+    #[test]
+    fn common_pairs_fuse_and_keep_their_second_half() {
+        // fib: if n < 2 do n else fib(n - 1) + fib(n - 2) end
+        let code = vec![
+            Op::BranchNotImm {
+                cmp: Cmp::Lt,
+                a: 0,
+                imm: 2,
+                to: 2,
+            },
+            Op::Return { r: 0 },
+            Op::AddImm {
+                dst: 3,
+                a: 0,
+                imm: -1,
+            },
+            Op::Call {
+                dst: 2,
+                func: 0,
+                base: 3,
+                n: 1,
+            },
+            Op::Bin {
+                op: Bin::Add,
+                dst: 4,
+                a: 2,
+                b: 3,
+            },
+            Op::Return { r: 4 },
+        ];
+        let hot = lower(&[func(code, None)]);
+        assert_eq!(
+            &*hot[0].code,
+            &[
+                Hot::RetIfI {
+                    cmp: Cmp::Lt,
+                    a: 0,
+                    imm: 2,
+                    to: 2
+                },
+                Hot::Return { r: 0 },
+                Hot::AddICall {
+                    dst: 3,
+                    a: 0,
+                    imm: -1
+                },
+                Hot::Call {
+                    dst: 2,
+                    func: 0,
+                    base: 3
+                },
+                Hot::AddRet { dst: 4, a: 2, b: 3 },
+                Hot::Return { r: 4 },
+            ]
+        );
     }
 
     #[test]

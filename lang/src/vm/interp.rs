@@ -640,6 +640,91 @@ enum Stop {
     Fault(Fault),
 }
 
+/// Grows the register file to `need` registers (rare: only the first
+/// time a call reaches a new depth), out of the hot loop's way.
+#[cold]
+#[inline(never)]
+fn grow(regv: &mut Vec<Term>, need: usize) {
+    regv.resize(need, Term::Unit);
+}
+
+/// What a callback's return into a native frame came to, off the hot
+/// loop's fast path.
+enum NativeReturn {
+    /// Run the callback's frame again from the start (same function, its
+    /// arguments written).
+    Restart,
+    /// Continue with the bytecode frame now on top.
+    Resume,
+    Stop(Stop),
+}
+
+/// A callback (running `func`) returned the value in absolute register
+/// `at` into the native frame below it: step the native frame and carry
+/// out what it asks. Kept out of the hot loop; the common case (the next
+/// element of a `map`/`filter`/`fold` with a closure that captures
+/// nothing) restarts the callback's frame without touching the frame
+/// stack.
+#[inline(never)]
+fn native_return(
+    env: &Arc<Env>,
+    regv: &mut Vec<Term>,
+    frames: &mut Vec<Frame>,
+    at: usize,
+    func: u32,
+) -> NativeReturn {
+    let depth = frames.len();
+    let Some(callee_base) = frames.last().map(|f| f.base as usize) else {
+        return NativeReturn::Stop(Stop::Done(Term::Unit));
+    };
+    if regv.len() < (callee_base + 2).max(at + 1) {
+        regv.resize((callee_base + 2).max(at + 1), Term::Unit);
+    }
+    let v = take_scalar(&mut regv[at]);
+    let Some(native) = depth
+        .checked_sub(2)
+        .and_then(|i| frames.get_mut(i))
+        .and_then(|f| f.native.as_mut())
+    else {
+        return NativeReturn::Stop(Stop::Done(v));
+    };
+    let args = &mut regv[callee_base..callee_base + 2];
+    let v = if native.plain_callee() == Some(func) {
+        match native.next_fast(v, args) {
+            // The same function again, capturing nothing: restart the
+            // frame in place.
+            Ok(()) => return NativeReturn::Restart,
+            Err(v) => v,
+        }
+    } else {
+        v
+    };
+    // The callback's frame starts at the native frame's argument
+    // registers, which `step` fills.
+    let step = match native.step(Some(v), args) {
+        Ok(s) => s,
+        Err(f) => {
+            frames.pop();
+            return NativeReturn::Stop(Stop::Fault(f));
+        }
+    };
+    if matches!(step, NativeStep::Call) && native.plain_callee() == Some(func) {
+        return NativeReturn::Restart;
+    }
+    frames.pop();
+    let flow = match after_native_step(env, regv, frames, step) {
+        Ok(Flow::Again(v)) => settle_parts(env, regv, frames, Some(v)),
+        Ok(Flow::Run) => Ok(None),
+        Ok(Flow::Finished(v)) => Ok(Some(v)),
+        Err(f) => Err(f),
+    };
+    match flow {
+        Ok(None) => NativeReturn::Resume,
+        Ok(Some(v)) => NativeReturn::Stop(Stop::Done(v)),
+        Err(f) => NativeReturn::Stop(Stop::Fault(f)),
+    }
+}
+
 /// The hot loop: runs the lowered instructions ([`Hot`]: integer
 /// arithmetic and branches, moves, calls and returns between bytecode
 /// frames) with few live values, so they stay in machine registers; the
@@ -663,10 +748,13 @@ fn fast(env: &Arc<Env>, m: &mut Machine, pos: &mut Pos, budget: &mut i64) -> Sto
     let mut base = pos.base;
     let mut pc = pos.pc;
     let mut bud = *budget;
-    let mut regs: &mut [Term] = regv.as_mut_slice();
+    // The running frame's registers: `fr[r]` is register `r`.
+    let Some(mut fr) = regv.get_mut(base..) else {
+        return stop;
+    };
     macro_rules! r {
         ($x:expr) => {
-            regs[base + usize::from($x)]
+            fr[usize::from($x)]
         };
     }
     // `dst = f(a, b)` on two integers; anything else stops the loop.
@@ -716,6 +804,122 @@ fn fast(env: &Arc<Env>, m: &mut Machine, pos: &mut Pos, budget: &mut i64) -> Sto
             }
         }};
     }
+    // A call of a bytecode function at `pc`.
+    macro_rules! call {
+        ($dst:expr, $callee:expr, $b:expr) => {{
+            let callee = $callee;
+            if bud <= 1 || frames.len() >= MAX_DEPTH {
+                break;
+            }
+            let Some(f) = hot.get(callee as usize) else {
+                break;
+            };
+            bud -= 1;
+            let nb = base + usize::from($b);
+            let need = nb + f.nregs as usize;
+            if regv.len() < need {
+                grow(regv, need);
+            }
+            fr = &mut regv[nb..];
+            if let Some(top) = frames.last_mut() {
+                top.pc = (pc + 1) as u32;
+            }
+            frames.push(Frame {
+                func: callee,
+                pc: 0,
+                base: nb as u32,
+                ret: (base + usize::from($dst)) as u32,
+                native: None,
+            });
+            func = callee;
+            code = &f.code;
+            base = nb;
+            pc = 0;
+            continue;
+        }};
+    }
+    // A self tail call with its `n` arguments at `b`.
+    macro_rules! tail_self {
+        ($b:expr, $n:expr) => {{
+            if bud <= 1 {
+                break;
+            }
+            bud -= 1;
+            let src = usize::from($b);
+            if src != 0 {
+                for i in 0..usize::from($n) {
+                    move_reg(fr, src + i, i);
+                }
+            }
+            pc = 0;
+            continue;
+        }};
+    }
+    // A return of register `r`.
+    macro_rules! ret {
+        ($r:expr) => {{
+            let r = $r;
+            let depth = frames.len();
+            if depth < 2 {
+                break;
+            }
+            if frames[depth - 2].native.is_some() {
+                // A callback of `List.map` and friends: hand the value to
+                // the native frame, which calls the next one or finishes.
+                // One reduction per callback.
+                if bud <= 1 {
+                    break;
+                }
+                bud -= 1;
+                match native_return(env, regv, frames, base + usize::from(r), func) {
+                    NativeReturn::Restart => {
+                        pc = 0;
+                        fr = &mut regv[base..];
+                    }
+                    NativeReturn::Resume => {
+                        // A bytecode frame is on top.
+                        let Some(top) = frames.last() else {
+                            stop = Stop::Done(Term::Unit);
+                            break;
+                        };
+                        let Some(f) = hot.get(top.func as usize) else {
+                            stop = Stop::Fault(Fault::Builtin {
+                                message: "a frame of an unknown function".into(),
+                            });
+                            break;
+                        };
+                        func = top.func;
+                        code = &f.code;
+                        base = top.base as usize;
+                        pc = top.pc as usize;
+                        fr = &mut regv[base..];
+                    }
+                    NativeReturn::Stop(s) => {
+                        stop = s;
+                        break;
+                    }
+                }
+                continue;
+            }
+            let (ret, caller) = match &frames[depth - 2..] {
+                [caller, top] if caller.native.is_none() => {
+                    (top.ret as usize, (caller.func, caller.base, caller.pc))
+                }
+                _ => break,
+            };
+            let Some(f) = hot.get(caller.0 as usize) else {
+                break;
+            };
+            frames.pop();
+            move_reg(regv, base + usize::from(r), ret);
+            func = caller.0;
+            code = &f.code;
+            base = caller.1 as usize;
+            pc = caller.2 as usize;
+            fr = &mut regv[base..];
+            continue;
+        }};
+    }
     while let Some(&op) = code.get(pc) {
         match op {
             Hot::Slow => break,
@@ -724,7 +928,7 @@ fn fast(env: &Arc<Env>, m: &mut Machine, pos: &mut Pos, budget: &mut i64) -> Sto
                 put(&mut r!(dst), v);
             }
             Hot::Take { dst, src } => {
-                move_reg(regs, base + usize::from(src), base + usize::from(dst));
+                move_reg(fr, usize::from(src), usize::from(dst));
             }
             Hot::Int { dst, v } => set_int(&mut r!(dst), i64::from(v)),
             Hot::Unit { dst } => put(&mut r!(dst), Term::Unit),
@@ -801,50 +1005,8 @@ fn fast(env: &Arc<Env>, m: &mut Machine, pos: &mut Pos, budget: &mut i64) -> Sto
                 dst,
                 func: callee,
                 base: b,
-            } => {
-                if bud <= 1 || frames.len() >= MAX_DEPTH {
-                    break;
-                }
-                let Some(f) = hot.get(callee as usize) else {
-                    break;
-                };
-                bud -= 1;
-                let nb = base + usize::from(b);
-                let need = nb + f.nregs as usize;
-                if regs.len() < need {
-                    regv.resize(need, Term::Unit);
-                    regs = regv.as_mut_slice();
-                }
-                if let Some(top) = frames.last_mut() {
-                    top.pc = (pc + 1) as u32;
-                }
-                frames.push(Frame {
-                    func: callee,
-                    pc: 0,
-                    base: nb as u32,
-                    ret: (base + usize::from(dst)) as u32,
-                    native: None,
-                });
-                func = callee;
-                code = &f.code;
-                base = nb;
-                pc = 0;
-                continue;
-            }
-            Hot::TailSelf { base: b, n } => {
-                if bud <= 1 {
-                    break;
-                }
-                bud -= 1;
-                let src = base + usize::from(b);
-                if src != base {
-                    for i in 0..usize::from(n) {
-                        move_reg(regs, src + i, base + i);
-                    }
-                }
-                pc = 0;
-                continue;
-            }
+            } => call!(dst, callee, b),
+            Hot::TailSelf { base: b, n } => tail_self!(b, n),
             Hot::TailCall {
                 func: callee,
                 base: b,
@@ -857,17 +1019,17 @@ fn fast(env: &Arc<Env>, m: &mut Machine, pos: &mut Pos, budget: &mut i64) -> Sto
                     break;
                 };
                 bud -= 1;
-                let src = base + usize::from(b);
-                if src != base {
+                let src = usize::from(b);
+                if src != 0 {
                     for i in 0..usize::from(n) {
-                        move_reg(regs, src + i, base + i);
+                        move_reg(fr, src + i, i);
                     }
                 }
                 let need = base + f.nregs as usize;
-                if regs.len() < need {
-                    regv.resize(need, Term::Unit);
-                    regs = regv.as_mut_slice();
+                if regv.len() < need {
+                    grow(regv, need);
                 }
+                fr = &mut regv[base..];
                 if let Some(top) = frames.last_mut() {
                     top.func = callee;
                 }
@@ -876,107 +1038,67 @@ fn fast(env: &Arc<Env>, m: &mut Machine, pos: &mut Pos, budget: &mut i64) -> Sto
                 pc = 0;
                 continue;
             }
-            Hot::Return { r } => {
-                let depth = frames.len();
-                if depth < 2 {
+            Hot::Return { r } => ret!(r),
+            // Fused pairs: the first half stops at its own pc, the second
+            // (the next instruction, read from there) at the next pc.
+            Hot::AddICall { dst, a, imm } => {
+                int1!(dst, a, imm, |x, y| x.checked_add(y));
+                pc += 1;
+                let Some(&Hot::Call {
+                    dst,
+                    func: callee,
+                    base: b,
+                }) = code.get(pc)
+                else {
                     break;
-                }
-                if frames[depth - 2].native.is_some() {
-                    // A callback of `List.map` and friends: hand the value
-                    // to the native frame, which calls the next one or
-                    // finishes. One reduction per callback.
-                    if bud <= 1 {
-                        break;
-                    }
-                    if regs.len() < base + 2 {
-                        break;
-                    }
-                    bud -= 1;
-                    let v = take_scalar(&mut r!(r));
-                    let Some(native) = frames[depth - 2].native.as_mut() else {
-                        break;
-                    };
-                    let v = if native.plain_callee() == Some(func) {
-                        match native.next_fast(v, &mut regs[base..base + 2]) {
-                            Ok(()) => {
-                                // The same function again, capturing
-                                // nothing: restart the frame in place.
-                                pc = 0;
-                                continue;
-                            }
-                            Err(v) => v,
-                        }
-                    } else {
-                        v
-                    };
-                    // The callback's frame starts at the native frame's
-                    // argument registers, which `step` fills.
-                    let step = match native.step(Some(v), &mut regs[base..base + 2]) {
-                        Ok(s) => s,
-                        Err(f) => {
-                            frames.pop();
-                            stop = Stop::Fault(f);
-                            break;
-                        }
-                    };
-                    if matches!(step, NativeStep::Call) && native.plain_callee() == Some(func) {
-                        // The same function again, capturing nothing: restart
-                        // the frame in place.
-                        pc = 0;
-                        continue;
-                    }
-                    frames.pop();
-                    let flow = match after_native_step(env, regv, frames, step) {
-                        Ok(Flow::Again(v)) => settle_parts(env, regv, frames, Some(v)),
-                        Ok(Flow::Run) => Ok(None),
-                        Ok(Flow::Finished(v)) => Ok(Some(v)),
-                        Err(f) => Err(f),
-                    };
-                    match flow {
-                        Ok(None) => {}
-                        Ok(Some(v)) => {
-                            stop = Stop::Done(v);
-                            break;
-                        }
-                        Err(f) => {
-                            stop = Stop::Fault(f);
-                            break;
-                        }
-                    }
-                    regs = regv.as_mut_slice();
-                    // `settle` leaves a bytecode frame on top.
-                    let Some(top) = frames.last() else {
-                        stop = Stop::Done(Term::Unit);
-                        break;
-                    };
-                    let Some(f) = hot.get(top.func as usize) else {
-                        stop = Stop::Fault(Fault::Builtin {
-                            message: "a frame of an unknown function".into(),
-                        });
-                        break;
-                    };
-                    func = top.func;
-                    code = &f.code;
-                    base = top.base as usize;
-                    pc = top.pc as usize;
+                };
+                call!(dst, callee, b)
+            }
+            Hot::RetIfI { cmp, a, imm, to } => {
+                let Term::Int(x) = r!(a) else {
+                    break;
+                };
+                if !int_cmp(cmp, x, i64::from(imm)) {
+                    pc = to as usize;
                     continue;
                 }
-                let (ret, caller) = match &frames[depth - 2..] {
-                    [caller, top] if caller.native.is_none() => {
-                        (top.ret as usize, (caller.func, caller.base, caller.pc))
-                    }
-                    _ => break,
-                };
-                let Some(f) = hot.get(caller.0 as usize) else {
+                pc += 1;
+                let Some(&Hot::Return { r }) = code.get(pc) else {
                     break;
                 };
-                frames.pop();
-                move_reg(regs, base + usize::from(r), ret);
-                func = caller.0;
-                code = &f.code;
-                base = caller.1 as usize;
-                pc = caller.2 as usize;
-                continue;
+                ret!(r)
+            }
+            Hot::AddRet { dst, a, b } => {
+                int2!(dst, a, b, |x, y| x.checked_add(y));
+                pc += 1;
+                let Some(&Hot::Return { r }) = code.get(pc) else {
+                    break;
+                };
+                ret!(r)
+            }
+            Hot::AddITail { dst, a, imm } => {
+                int1!(dst, a, imm, |x, y| x.checked_add(y));
+                pc += 1;
+                let Some(&Hot::TailSelf { base: b, n }) = code.get(pc) else {
+                    break;
+                };
+                tail_self!(b, n)
+            }
+            Hot::RemITail { dst, a, imm } => {
+                int1!(dst, a, imm, |x, y| x.checked_rem(y));
+                pc += 1;
+                let Some(&Hot::TailSelf { base: b, n }) = code.get(pc) else {
+                    break;
+                };
+                tail_self!(b, n)
+            }
+            Hot::AddTail { dst, a, b } => {
+                int2!(dst, a, b, |x, y| x.checked_add(y));
+                pc += 1;
+                let Some(&Hot::TailSelf { base: b, n }) = code.get(pc) else {
+                    break;
+                };
+                tail_self!(b, n)
             }
         }
         pc += 1;

@@ -432,3 +432,30 @@ fn start_from_env_nodes_find_each_other_through_the_discovery_seed() {
     assert_eq!(b.line(), format!("peers: [{primary}]"));
     assert_eq!(a.line(), format!("peers: [{standby}]"));
 }
+
+#[test]
+fn a_remote_spawn_of_an_unknown_function_fails_the_caller_not_the_node() {
+    let tmp = tempfile::tempdir().unwrap();
+    let kinds = build(&case_dir("kinds"), tmp.path(), "kinds");
+    let global = build(&case_dir("global"), tmp.path(), "global");
+    // The serving node runs another program: it has no `Main.holder`.
+    let mut b = NodeProc::start(&kinds, &["serve", "b@127.0.0.1:0", "c"], &[]);
+    let peer = b.node_name();
+    let mut a = NodeProc::start(
+        &global,
+        &["spawn_missing", "a@127.0.0.1:0", "c", &peer],
+        &[],
+    );
+    let (status, out, err) = a.finish();
+    assert_eq!(out, ["connect Ok(())"], "{err}");
+    assert_eq!(status, 1, "{err}");
+    assert!(
+        err.contains("`Node.spawn` failed: ")
+            && err.contains("could not start it: (:unknown_function, Main.holder)"),
+        "{err}"
+    );
+    // The other node is still up and serving.
+    let mut c = NodeProc::start(&kinds, &["probe", "c@127.0.0.1:0", "c", &peer], &[]);
+    assert_eq!(c.line(), "started true");
+    assert_eq!(c.line(), "connected");
+}

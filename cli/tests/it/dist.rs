@@ -459,3 +459,33 @@ fn a_remote_spawn_of_an_unknown_function_fails_the_caller_not_the_node() {
     assert_eq!(c.line(), "started true");
     assert_eq!(c.line(), "connected");
 }
+
+#[test]
+fn node_monitor_sees_nodedown_then_nodeup_when_the_node_restarts() {
+    let tmp = tempfile::tempdir().unwrap();
+    let exe = build(&case_dir("global"), tmp.path(), "global");
+    // A fixed port, so the restarted node has the same name.
+    let port = free_port_both();
+    let peer = format!("b@127.0.0.1:{port}");
+    let mut b = NodeProc::start(&exe, &["serve", &peer, "c"], &[]);
+    assert_eq!(b.node_name(), peer);
+    let mut a = NodeProc::start(&exe, &["watch", "a@127.0.0.1:0", "c", &peer], &[]);
+    a.until("watching");
+    b.kill();
+    a.until("nodedown for the peer");
+    let mut b2 = NodeProc::start(&exe, &["serve", &peer, "c"], &[]);
+    assert_eq!(b2.node_name(), peer);
+    let (status, out, err) = a.finish();
+    assert_eq!(status, 0, "{err}");
+    assert_eq!(
+        out,
+        [
+            "connect Ok(())",
+            "watching",
+            "nodedown for the peer: true",
+            "nodeup for the peer: true",
+            "peers again: true"
+        ],
+        "{err}"
+    );
+}

@@ -136,7 +136,8 @@ impl NodeProc {
         let _ = self.child.wait();
     }
 
-    fn kill_and_stderr(&mut self) -> String {
+    /// Kill -9 now; everything it wrote to stderr.
+    pub fn kill_and_stderr(&mut self) -> String {
         self.kill();
         self.stderr.recv_timeout(WAIT).unwrap_or_default()
     }
@@ -299,6 +300,13 @@ fn a_wrong_cookie_fails_node_connect_with_a_clear_result() {
         "{out:?}"
     );
     assert_eq!(out[1], "peers: []");
+    // Both sides log the refusal.
+    assert!(err.contains("cookie mismatch"), "{err}");
+    let b_err = b.kill_and_stderr();
+    assert!(
+        b_err.contains("WARN") && b_err.contains("cookie mismatch"),
+        "{b_err}"
+    );
 }
 
 #[test]

@@ -183,7 +183,21 @@ fn remote_spawn_and_send_carry_every_kind_and_a_closure_fails_the_sender() {
     assert_eq!(out, expected("kinds", "probe.out"), "stderr: {err}");
     assert_eq!(status, 1, "the closure send ends main: {err}");
     assert!(
-        err.contains("main.mpl:92: `send` failed: to ")
+        err.contains("main.mpl:95: `send` failed: to ")
+            && err.contains("a closure cannot be sent to another node"),
+        "{err}"
+    );
+    // The same through a timer, with the closure inside a list.
+    let mut t = NodeProc::start(
+        &exe,
+        &["probe_timer", "t@127.0.0.1:0", "kinds-cookie", &peer],
+        &[],
+    );
+    let (status, out, err) = t.finish();
+    assert_eq!(out, expected("kinds", "probe.out"), "stderr: {err}");
+    assert_eq!(status, 1, "{err}");
+    assert!(
+        err.contains("main.mpl:93: `Timer.send_after` failed: to ")
             && err.contains("a closure cannot be sent to another node"),
         "{err}"
     );

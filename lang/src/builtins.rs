@@ -215,7 +215,7 @@ pub static BUILTINS: &[Builtin] = &[
     f("MeshTest.assert_ne", "Fun(a, a) -> ()"),
     f("MeshTest.fail", "Fun(String) -> a"),
     // 129: internal rows the compiler emits (a `$` name cannot be written
-    // in source). Services: `(pid, handler, args...)`; see
+    // in source). Services: `(pid, handler, ["Service.op",] args...)`; see
     // `stdlib/process.rs` for the protocol.
     f("$service_call", "Fun(Pid, Int) -> Ref"),
     f("$service_await", "Fun(Ref, String) -> a"),

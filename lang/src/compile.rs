@@ -13,8 +13,8 @@
 //! immediate-operand arithmetic.
 //!
 //! Services and supervisors are lowered in [`service`] and [`supervisor`].
-//! What the VM cannot run yet (distribution, the builtins of later issues)
-//! is reported as an `E0309` diagnostic at its span, never miscompiled.
+//! What the VM cannot run (a map pattern whose key is not a literal) is
+//! reported as an `E0309` diagnostic at its span, never miscompiled.
 
 pub mod bytecode;
 mod fold;

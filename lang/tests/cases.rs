@@ -24,11 +24,10 @@
 #![allow(clippy::unwrap_used)]
 
 use mesh_lang::diag::render_all;
+use mesh_lang::run::Capture;
 use mesh_lang::source::SourceMap;
 use std::fs;
-use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
 
 fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/cases")
@@ -160,25 +159,8 @@ fn diagnostic_cases_match_their_expectations() {
     );
 }
 
-/// A `Write` that keeps what it is given.
-#[derive(Clone, Default)]
-struct Capture(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Capture {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl Capture {
-    fn text(&self) -> String {
-        String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
-    }
-}
+/// Longest a run case may take.
+const CASE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
 
 /// Compiles and runs a project: (exit status, stdout, stderr).
 fn run_case(files: &[(String, String)], optimize: bool) -> Result<(i32, String, String), String> {
@@ -206,7 +188,17 @@ fn run_case(files: &[(String, String)], optimize: bool) -> Result<(i32, String, 
         ),
         transport: None,
     };
-    let code = mesh_lang::run::run(program, opts).map_err(|e| e.to_string())?;
+    // A program that never ends fails its case instead of hanging the suite.
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(mesh_lang::run::run(program, opts).map_err(|e| e.to_string()));
+    });
+    let code = rx.recv_timeout(CASE_TIMEOUT).map_err(|_| {
+        format!(
+            "did not finish within {CASE_TIMEOUT:?}\nstdout so far:\n{}",
+            out.text()
+        )
+    })??;
     Ok((code, out.text(), err.text()))
 }
 
@@ -223,7 +215,7 @@ fn run_cases_print_their_expected_output() {
             let (code, out, err) = match run_case(files, optimize) {
                 Ok(r) => r,
                 Err(e) => {
-                    failures.push(format!("--- run/{name}: does not compile\n{e}"));
+                    failures.push(format!("--- run/{name}: does not compile or run\n{e}"));
                     break;
                 }
             };

@@ -296,6 +296,21 @@ fn global_names_replicate_and_go_with_their_process_or_node_and_nodedown_follows
 }
 
 #[test]
+fn a_service_is_called_across_nodes_and_a_call_after_its_node_died_fails_the_caller() {
+    let tmp = tempfile::tempdir().unwrap();
+    let exe = build(&case_dir("services"), tmp.path(), "services");
+    let mut b = NodeProc::start(&exe, &["serve", "b@127.0.0.1:0", "svc-cookie"], &[]);
+    let peer = b.node_name();
+    b.until("counter ");
+    let mut a = NodeProc::start(&exe, &["probe", "a@127.0.0.1:0", "svc-cookie", &peer], &[]);
+    a.until("kill the peer now");
+    b.kill();
+    let (status, out, err) = a.finish();
+    assert_eq!(out, expected("services", "probe.out"), "stderr: {err}");
+    assert_eq!(status, 0, "{err}");
+}
+
+#[test]
 fn a_wrong_cookie_fails_node_connect_with_a_clear_result() {
     let tmp = tempfile::tempdir().unwrap();
     let exe = build(&case_dir("global"), tmp.path(), "global");

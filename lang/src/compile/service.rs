@@ -16,7 +16,8 @@
 //!
 //! Both are built as HIR and compiled by the ordinary code generator. A
 //! client's `Counter.get(pid, args...)` becomes `$service_call` (monitor and
-//! send) then `$service_await` (reply or failure); `Counter.reset(pid)` is
+//! send; a process calling itself fails at once) then `$service_await`
+//! (reply or failure); `Counter.reset(pid)` is
 //! `$service_cast`. The protocol and its failure rules are in
 //! `stdlib/process.rs`.
 
@@ -261,8 +262,10 @@ impl FnGen<'_, '_> {
                 let Some(h) = s.handlers.get(handler as usize) else {
                     return;
                 };
-                // (pid, handler, args...)
-                let n = args.len() + 1;
+                // call: (pid, handler, "Service.op", args...);
+                // cast: (pid, handler, args...)
+                let skip = usize::from(h.is_call);
+                let n = args.len() + 1 + skip;
                 let base = self.temps(n);
                 if let Some(pid) = args.first() {
                     self.expr(pid, Dest::Reg(base));
@@ -271,8 +274,16 @@ impl FnGen<'_, '_> {
                     dst: base + 1,
                     v: i32::try_from(handler).unwrap_or(i32::MAX),
                 });
+                let op = format!("{}.{}", s.name, h.op_name);
+                let op = self.konst(Const::Str(op));
+                if h.is_call {
+                    self.emit(Op::Const {
+                        dst: base + 2,
+                        idx: op,
+                    });
+                }
                 for (i, a) in args.iter().enumerate().skip(1) {
-                    self.expr(a, Dest::Reg(base + 1 + i as u16));
+                    self.expr(a, Dest::Reg(base + (1 + skip + i) as u16));
                 }
                 let n = u16::try_from(n).unwrap_or(u16::MAX);
                 let r = self.target(dest);
@@ -285,9 +296,10 @@ impl FnGen<'_, '_> {
                         base,
                         n,
                     });
-                    let op = format!("{}.{}", s.name, h.op_name);
-                    let idx = self.konst(Const::Str(op));
-                    self.emit(Op::Const { dst: wait + 1, idx });
+                    self.emit(Op::Const {
+                        dst: wait + 1,
+                        idx: op,
+                    });
                     self.emit(Op::Builtin {
                         dst: r,
                         id: internal_builtin("$service_await"),

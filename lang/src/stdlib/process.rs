@@ -75,8 +75,10 @@ pub(super) static IMPLS: &[(&str, Impl)] = &[
 fn spawn(c: &mut Call<'_, '_>, link: bool) -> Result<Ret, Fault> {
     let f = c.arg(0);
     let pid = if let Some(spec) = supervisor::spec_of(&f) {
-        let p = SupervisorProcess::new(Arc::clone(c.env), spec);
+        let env = Arc::clone(c.env);
         let cx = c.cx()?;
+        let parent = link.then(|| cx.pid());
+        let p = SupervisorProcess::new(env, spec, parent);
         if link { cx.spawn_link(p) } else { cx.spawn(p) }
     } else {
         let rest: Vec<Term> = (1..c.args.len()).map(|i| c.arg(i)).collect();
@@ -92,13 +94,20 @@ fn impossible(pid: Pid, schedulers: usize) -> bool {
     pid.is_local() && usize::from(pid.scheduler()) >= schedulers
 }
 
-/// `$service_call(pid, handler, args...)`: monitor, send, return the ref.
+/// `$service_call(pid, handler, "Service.op", args...)`: monitor, send,
+/// return the ref.
 fn service_call(c: &mut Call<'_, '_>) -> Result<Ret, Fault> {
     let pid = c.pid(0)?;
     let handler = c.int(1)?;
-    let args: Vec<Term> = (2..c.args.len()).map(|i| c.arg(i)).collect();
+    let me = c.cx()?.pid();
+    if pid == me {
+        return Err(Fault::ServiceCall {
+            op: c.str(2)?.to_string(),
+            why: "a service cannot call itself (it would wait for its own reply for ever)".into(),
+        });
+    }
+    let args: Vec<Term> = (3..c.args.len()).map(|i| c.arg(i)).collect();
     let cx = c.cx()?;
-    let me = cx.pid();
     let mref = cx.monitor(pid);
     let mut msg = Vec::with_capacity(4 + args.len());
     msg.extend([
@@ -136,6 +145,8 @@ fn service_await(c: &mut Call<'_, '_>) -> Result<Ret, Fault> {
     if let Some((_, _, why)) = reason::as_down_message(&msg) {
         let why = if why.is_atom(Atom::NOPROC) {
             "the service is not running (noproc)".to_string()
+        } else if why.is_atom(Atom::NOCONNECTION) {
+            "the service's node is unreachable (noconnection)".to_string()
         } else {
             format!(
                 "the service exited before replying (reason: {})",

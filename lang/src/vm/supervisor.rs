@@ -20,11 +20,12 @@
 //!    `one_for_all` stops the others (last started first) and restarts all
 //!    in order; `rest_for_one` does that for the child and the ones
 //!    started after it.
-//! 3. an exit signal from any other process with a reason other than
-//!    `normal` (its parent dying while linked, `Process.exit(sup,
-//!    :shutdown)`) stops every child, last started first, and exits with
-//!    that reason. `Process.exit(sup, :kill)` kills it outright; its links
-//!    then take the children down.
+//! 3. an exit signal from its parent (the process that started it with
+//!    `spawn_link`), whatever the reason, or from any other process with a
+//!    reason other than `normal` (`Process.exit(sup, :shutdown)`) stops
+//!    every child, last started first, and exits with that reason.
+//!    `Process.exit(sup, :kill)` kills it outright; its links then take
+//!    the children down.
 //!
 //! Stopping a child follows its `shutdown`: a number of milliseconds sends
 //! it an exit signal `shutdown` and waits that long for its `EXIT` before
@@ -219,6 +220,8 @@ enum Current {
 pub struct SupervisorProcess {
     env: Arc<Env>,
     spec: Arc<Spec>,
+    /// The process that started it linked (`spawn_link(Sup)`).
+    parent: Option<Pid>,
     /// The running pid of each child.
     pids: Vec<Option<Pid>>,
     /// Temporary children that ended: never started again.
@@ -233,11 +236,12 @@ pub struct SupervisorProcess {
 static SHUTDOWN: LazyLock<Term> = LazyLock::new(reason::shutdown);
 
 impl SupervisorProcess {
-    pub(crate) fn new(env: Arc<Env>, spec: Arc<Spec>) -> SupervisorProcess {
+    pub(crate) fn new(env: Arc<Env>, spec: Arc<Spec>, parent: Option<Pid>) -> SupervisorProcess {
         let n = spec.children.len();
         SupervisorProcess {
             env,
             spec,
+            parent,
             pids: vec![None; n],
             gone: vec![false; n],
             restarts: VecDeque::new(),
@@ -384,7 +388,7 @@ impl SupervisorProcess {
         };
         match self.pids.iter().position(|p| *p == Some(from)) {
             Some(i) => self.child_exited(i, why),
-            None if why.is_atom(Atom::NORMAL) => {}
+            None if why.is_atom(Atom::NORMAL) && self.parent != Some(from) => {}
             None => self.stop_all(why.clone()),
         }
     }
@@ -494,5 +498,74 @@ impl Process for SupervisorProcess {
                 return Step::Yield;
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn child(restart: &str, shutdown: i64) -> Term {
+        Term::tuple(vec![
+            Term::str("w"),
+            Term::Unit,
+            Term::Atom(Atom::new(restart)),
+            Term::Int(shutdown),
+        ])
+    }
+
+    fn desc(strategy: &str, children: Vec<Term>) -> Term {
+        Term::tuple(vec![
+            Term::str("Main.Sup"),
+            Term::Atom(Atom::new(strategy)),
+            Term::Int(3),
+            Term::Int(5),
+            Term::list(children),
+        ])
+    }
+
+    #[test]
+    fn a_description_reads_into_a_supervisor_value() {
+        let v = spec_value(&desc(
+            words::REST_FOR_ONE,
+            vec![
+                child(words::TRANSIENT, 250),
+                child(words::TEMPORARY, words::BRUTAL_KILL),
+            ],
+        ))
+        .unwrap_or_else(|e| panic!("{e}"));
+        let spec = spec_of(&v).unwrap_or_else(|| panic!("not a supervisor value"));
+        assert_eq!(spec.name, "Main.Sup");
+        assert_eq!(spec.strategy, Strategy::RestForOne);
+        assert_eq!((spec.max_restarts, spec.max_seconds), (3, 5));
+        assert_eq!(spec.children[0].restart, Restart::Transient);
+        assert_eq!(spec.children[0].shutdown, Shutdown::Millis(250));
+        assert_eq!(spec.children[1].restart, Restart::Temporary);
+        assert_eq!(spec.children[1].shutdown, Shutdown::BrutalKill);
+        assert!(spec_of(&Term::Int(1)).is_none());
+    }
+
+    #[test]
+    fn a_malformed_description_is_an_error_not_a_panic() {
+        for bad in [
+            Term::Int(1),
+            desc("all_at_once", vec![]),
+            desc(words::ONE_FOR_ONE, vec![child("sometimes", 0)]),
+            desc(words::ONE_FOR_ONE, vec![Term::Int(0)]),
+        ] {
+            assert!(matches!(spec_value(&bad), Err(Fault::Builtin { .. })));
+        }
+    }
+
+    #[test]
+    fn clean_exits_are_normal_and_shutdown() {
+        assert!(is_clean_exit(&reason::normal()));
+        assert!(is_clean_exit(&reason::shutdown()));
+        assert!(is_clean_exit(&Term::tuple(vec![
+            reason::shutdown(),
+            Term::str("why")
+        ])));
+        assert!(!is_clean_exit(&reason::killed()));
+        assert!(!is_clean_exit(&Term::Atom(Atom::new("boom"))));
     }
 }

@@ -53,6 +53,17 @@ service Stack do
   end
 end
 
+# A service calling itself would wait for its own reply for ever.
+service Loop do
+  fn init() -> Int do
+    0
+  end
+
+  call Ask() :: Int do |s|
+    (s, Loop.ask(self()))
+  end
+end
+
 fn call_get(c) do
   Counter.get(c)
 end
@@ -115,4 +126,9 @@ fn main() do
   println("service down: ${down_reason(c2)}")
   println("caller down: ${down_reason(caller2)}")
   Process.exit(s, :kill)
+
+  let lp = Loop.start()
+  let _ = Process.monitor(lp)
+  spawn(fn -> Loop.ask(lp) end)
+  println("self-calling service down: ${down_reason(lp)}")
 end

@@ -222,6 +222,42 @@ fn init_creates_a_project_that_runs() {
 }
 
 #[test]
+fn init_clustered_creates_the_clustered_scaffold() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = meshc()
+        .args(["init", "--clustered", "hello_cluster"])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(code(&o), 0, "{}", text(&o.stderr));
+    let p = dir.path().join("hello_cluster");
+    let manifest = fs::read_to_string(p.join("mesh.toml")).unwrap();
+    assert!(manifest.contains("name = \"hello_cluster\""));
+    assert!(!manifest.contains("[cluster]"), "{manifest}");
+    let work = fs::read_to_string(p.join("work.mpl")).unwrap();
+    assert!(work.contains("@cluster pub fn add() -> Int do"), "{work}");
+    let main = fs::read_to_string(p.join("main.mpl")).unwrap();
+    assert!(main.contains("Node.start_from_env()"), "{main}");
+    assert!(p.join("README.md").is_file());
+    // Without a cookie the node boots standalone.
+    let o = meshc()
+        .arg("run")
+        .arg(&p)
+        .env_remove("MESH_CLUSTER_COOKIE")
+        .env_remove("MESH_NODE_NAME")
+        .env_remove("MESH_DISCOVERY_SEED")
+        .env_remove("MESH_CLUSTER_PORT")
+        .output()
+        .unwrap();
+    assert_eq!(code(&o), 0, "{}", text(&o.stderr));
+    let out = text(&o.stdout);
+    assert!(
+        out.starts_with("[hello_cluster] runtime bootstrap mode=standalone"),
+        "{out}"
+    );
+}
+
+#[test]
 fn run_a_single_file_with_arguments() {
     let dir = tempfile::tempdir().unwrap();
     let f = dir.path().join("script.mpl");

@@ -74,7 +74,7 @@ pub static BUILTINS: &[Builtin] = &[
     f("IO.println", "Fun(String) -> ()"),
     f("IO.print", "Fun(String) -> ()"),
     f("IO.eprintln", "Fun(String) -> ()"),
-    f("IO.read_line", "Fun() -> String"),
+    f("IO.read_line", "Fun() -> Result<String, String>"),
     // 12: String
     f("String.length", "Fun(String) -> Int"),
     f("String.split", "Fun(String, String) -> List<String>"),

@@ -267,12 +267,15 @@ pub(crate) static IMPLS: &[(&str, Impl)] = &[
         val(())
     }),
     ("IO.read_line", |c| {
+        // As upstream: `Ok(line)` without its line ending, `Err` at the end
+        // of input or on a read error (so a loop over stdin can stop).
         c.env.flush_out();
         let mut line = String::new();
-        let _ = std::io::stdin().lock().read_line(&mut line);
-        let l = line.trim_end_matches(['\n', '\r']).to_string();
-        let _ = c;
-        val(l)
+        val(match std::io::stdin().lock().read_line(&mut line) {
+            Ok(0) => err(Term::from("end of input")),
+            Ok(_) => ok(Term::from(line.trim_end_matches(['\n', '\r']))),
+            Err(e) => err(Term::from(format!("reading stdin: {e}"))),
+        })
     }),
     ("send", |c| {
         let to = c.pid(0)?;

@@ -285,6 +285,40 @@ fn run_a_single_file_with_arguments() {
     );
 }
 
+/// `IO.read_line()` answers `Ok(line)` per line of stdin (without its
+/// line ending) and `Err` at the end of input, as upstream does.
+#[test]
+fn read_line_reads_stdin_until_the_end() {
+    use std::io::Write;
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("echo.mpl");
+    fs::write(
+        &f,
+        "fn echo(n :: Int) -> Int do\n  case IO.read_line() do\n    Ok(line) -> do\n      println(\"${n}: ${line}\")\n      echo(n + 1)\n    end\n    Err(why) -> do\n      println(\"stop: ${why}\")\n      n\n    end\n  end\nend\n\nfn main() do\n  println(\"read ${echo(0)}\")\nend\n",
+    )
+    .unwrap();
+    let mut child = meshc()
+        .arg("run")
+        .arg(&f)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"one\r\ntwo\n\nlast")
+        .unwrap();
+    let o = child.wait_with_output().unwrap();
+    assert_eq!(code(&o), 0, "{}", text(&o.stderr));
+    assert_eq!(
+        text(&o.stdout),
+        "0: one\n1: two\n2: \n3: last\nstop: end of input\nread 4\n"
+    );
+}
+
 /// Every project under `examples/` with an `expected.out` builds with
 /// `meshc build --release` and prints exactly that.
 #[test]

@@ -295,6 +295,15 @@ impl Parser {
                     ExprKind::Var(id)
                 }
             }
+            // `from` only starts an item (`from M import f`); elsewhere it
+            // is an ordinary name, as upstream (`fn copy(from, to)`).
+            TokenKind::From => {
+                self.bump();
+                ExprKind::Var(Ident {
+                    name: "from".into(),
+                    span,
+                })
+            }
             TokenKind::SelfKw
             | TokenKind::Spawn
             | TokenKind::Send

@@ -92,6 +92,13 @@ impl Parser {
                 self.bump();
                 PatternKind::Var(Ident { name, span })
             }
+            TokenKind::From => {
+                self.bump();
+                PatternKind::Var(Ident {
+                    name: "from".into(),
+                    span,
+                })
+            }
             TokenKind::SelfKw => {
                 self.bump();
                 PatternKind::Var(Ident {

@@ -435,6 +435,10 @@ impl<'a> Lexer<'a> {
         } else {
             match text.parse::<i64>() {
                 Ok(n) => TokenKind::Int(n),
+                // 2^63 fits only negated (`-9223372036854775808`): it is
+                // lexed as `i64::MIN`, which no other literal gives, and the
+                // parser accepts it only right after a prefix `-`.
+                Err(_) if text == "9223372036854775808" => TokenKind::Int(i64::MIN),
                 Err(_) => {
                     self.error(
                         Code::BadNumber,

@@ -108,6 +108,9 @@ impl Parser {
             }
             TokenKind::Int(n) => {
                 self.bump();
+                if n == i64::MIN {
+                    self.min_int_unnegated(span);
+                }
                 PatternKind::Int(n)
             }
             TokenKind::Float(x) => {

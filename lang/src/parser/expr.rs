@@ -573,7 +573,10 @@ impl Parser {
             let cstart = self.span();
             let params = if self.at(&TokenKind::LParen) {
                 self.params()?
-            } else if self.at(&TokenKind::Arrow) || self.at(&TokenKind::When) {
+            } else if self.at(&TokenKind::Arrow)
+                || self.at(&TokenKind::When)
+                || self.at(&TokenKind::Do)
+            {
                 Vec::new()
             } else {
                 let mut ps = vec![self.param()?];
@@ -587,6 +590,17 @@ impl Parser {
             } else {
                 None
             };
+            // `fn x do ... end` (as upstream): one clause, a block body.
+            if clauses.is_empty() && self.eat(&TokenKind::Do) {
+                let body = self.block_until(&[TokenKind::End]);
+                clauses.push(ClosureClause {
+                    params,
+                    guard,
+                    span: cstart.to(self.prev_span()),
+                    body,
+                });
+                break;
+            }
             self.expect(&TokenKind::Arrow)?;
             let body = self.block_until(&[TokenKind::End, TokenKind::Bar]);
             clauses.push(ClosureClause {

@@ -1,7 +1,7 @@
 //! `meshc`: create, build and run Mesh programs.
 //!
 //! ```text
-//! meshc init NAME                              # NAME/mesh.toml + NAME/main.mpl
+//! meshc init [--clustered] NAME                # NAME/mesh.toml + NAME/main.mpl
 //! meshc run FILE|DIR [-- ARGS...]              # compile and run
 //! meshc build [DIR] [--release] [-o PATH] [--json]
 //! meshc test [PATH] [--timeout SECS]           # run *.test.mpl files
@@ -44,6 +44,10 @@ enum Command {
     Init {
         /// Package name (also the directory created).
         name: String,
+        /// The clustered scaffold: `main.mpl` boots from the `MESH_*`
+        /// environment, `work.mpl` declares `@cluster` work, a README.
+        #[arg(long)]
+        clustered: bool,
     },
     /// Compile and run a program (a `.mpl` file or a project directory).
     Run {
@@ -207,9 +211,15 @@ fn exec(program: Program, args: Vec<String>) -> ExitCode {
 
 fn dispatch(cmd: Command) -> Result<ExitCode, CliError> {
     match cmd {
-        Command::Init { name } => {
-            init(&name, Path::new("."))?;
-            println!("created {name}/ (mesh.toml, main.mpl); run it with `meshc run {name}`");
+        Command::Init { name, clustered } => {
+            let files = if clustered {
+                init_clustered(&name, Path::new("."))?;
+                "mesh.toml, main.mpl, work.mpl, README.md"
+            } else {
+                init(&name, Path::new("."))?;
+                "mesh.toml, main.mpl"
+            };
+            println!("created {name}/ ({files}); run it with `meshc run {name}`");
             Ok(ExitCode::SUCCESS)
         }
         Command::Run {
@@ -337,6 +347,87 @@ fn valid_name(name: &str) -> bool {
 
 /// `meshc init NAME` in `parent`.
 pub fn init(name: &str, parent: &Path) -> Result<PathBuf, CliError> {
+    scaffold(
+        name,
+        parent,
+        &[(
+            "main.mpl",
+            "fn main() do\n  println(\"Hello, world!\")\nend\n",
+        )],
+    )
+}
+
+/// `meshc init --clustered NAME` in `parent`: the package-only manifest
+/// (clustered work is declared in source, never in `mesh.toml`), a
+/// `main.mpl` whose one bootstrap path is `Node.start_from_env()`, a
+/// `work.mpl` declaring `@cluster pub fn add()` (runtime name `Work.add`)
+/// and a README with the environment contract.
+pub fn init_clustered(name: &str, parent: &Path) -> Result<PathBuf, CliError> {
+    let main = CLUSTERED_MAIN.replace("{name}", name);
+    let readme = CLUSTERED_README.replace("{name}", name);
+    scaffold(
+        name,
+        parent,
+        &[
+            ("main.mpl", &main),
+            ("work.mpl", CLUSTERED_WORK),
+            ("README.md", &readme),
+        ],
+    )
+}
+
+const CLUSTERED_MAIN: &str = r#"fn log_bootstrap(status :: BootstrapStatus) do
+  println(
+    "[{name}] runtime bootstrap mode=#{status.mode} node=#{status.node_name} cluster_port=#{status.cluster_port} discovery_seed=#{status.discovery_seed}"
+  )
+end
+
+fn log_bootstrap_failure(reason :: String) do
+  println("[{name}] runtime bootstrap failed reason=#{reason}")
+end
+
+fn main() do
+  case Node.start_from_env() do
+    Ok(status) -> log_bootstrap(status)
+    Err(reason) -> log_bootstrap_failure(reason)
+  end
+end
+"#;
+
+const CLUSTERED_WORK: &str = "@cluster pub fn add() -> Int do
+  1 + 1
+end
+";
+
+const CLUSTERED_README: &str = r#"# {name}
+
+A clustered Mesh application. `mesh.toml` is package-only: clustered work
+is declared in source (`@cluster pub fn add()` in `work.mpl`, runtime name
+`Work.add`), and `main.mpl` boots the node from the environment with
+`Node.start_from_env()`.
+
+Build: `meshc build .` (writes `./{name}`). Run alone: `./{name}` (no
+cookie set: standalone mode).
+
+## Environment
+
+| variable | meaning |
+|---|---|
+| `MESH_CLUSTER_COOKIE` | shared secret; unset means standalone |
+| `MESH_NODE_NAME` | `name@host:port` of this node |
+| `MESH_CLUSTER_PORT` | listening port (default 4370) |
+| `MESH_DISCOVERY_SEED` | DNS name resolved periodically; every address found is dialled |
+
+## Two local nodes
+
+```sh
+MESH_CLUSTER_COOKIE=dev-cookie MESH_NODE_NAME=primary@127.0.0.1:4370 MESH_DISCOVERY_SEED=localhost MESH_CLUSTER_PORT=4370 ./{name}
+MESH_CLUSTER_COOKIE=dev-cookie MESH_NODE_NAME=standby@127.0.0.1:4371 MESH_DISCOVERY_SEED=localhost MESH_CLUSTER_PORT=4371 ./{name}
+```
+"#;
+
+/// Creates `parent/name` with a package-only `mesh.toml` and `files`.
+fn scaffold(name: &str, parent: &Path, files: &[(&str, &str)]) -> Result<PathBuf, CliError> {
     if !valid_name(name) {
         return Err(CliError::BadName {
             name: name.to_string(),
@@ -362,9 +453,8 @@ pub fn init(name: &str, parent: &Path) -> Result<PathBuf, CliError> {
         &dir.join("mesh.toml"),
         &format!("[package]\nname = \"{name}\"\nversion = \"0.1.0\"\n\n[dependencies]\n"),
     )?;
-    w(
-        &dir.join("main.mpl"),
-        "fn main() do\n  println(\"Hello, world!\")\nend\n",
-    )?;
+    for (file, text) in files {
+        w(&dir.join(file), text)?;
+    }
     Ok(dir)
 }

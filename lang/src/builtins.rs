@@ -74,7 +74,7 @@ pub static BUILTINS: &[Builtin] = &[
     f("IO.println", "Fun(String) -> ()"),
     f("IO.print", "Fun(String) -> ()"),
     f("IO.eprintln", "Fun(String) -> ()"),
-    f("IO.read_line", "Fun() -> String"),
+    f("IO.read_line", "Fun() -> Result<String, String>"),
     // 12: String
     f("String.length", "Fun(String) -> Int"),
     f("String.split", "Fun(String, String) -> List<String>"),
@@ -225,6 +225,16 @@ pub static BUILTINS: &[Builtin] = &[
     // `Process.is_alive` as a probe and its answer.
     f("$alive_probe", "Fun(Pid) -> a"),
     f("$alive_await", "Fun(a) -> Bool"),
+    // Upstream's names for rows above (programs written for upstream run
+    // unchanged): `Set.add`/`remove` are `put`/`delete`, `to_upper`/
+    // `to_lower` are `upcase`/`downcase`, `List.nth` is `List.get`.
+    f("Set.add", "Fun(Set<a>, a) -> Set<a>"),
+    f("Set.remove", "Fun(Set<a>, a) -> Set<a>"),
+    f("String.to_upper", "Fun(String) -> String"),
+    f("String.to_lower", "Fun(String) -> String"),
+    f("List.nth", "Fun(List<a>, Int) -> a"),
+    f("List.last", "Fun(List<a>) -> a"),
+    f("List.flatten", "Fun(List<List<a>>) -> List<a>"),
 ];
 
 /// Modules whose functions are built in.

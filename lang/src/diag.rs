@@ -66,6 +66,8 @@ codes! {
     UnterminatedComment = "E0003",
     /// A malformed or out-of-range number literal.
     BadNumber = "E0004",
+    /// A malformed `\u{...}` escape in a string.
+    BadEscape = "E0005",
     /// The parser found a token it cannot use here.
     UnexpectedToken = "E0100",
     /// Nesting deeper than the parser's limit.

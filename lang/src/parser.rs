@@ -176,12 +176,21 @@ impl Parser {
 
     /// An identifier (keywords are not accepted).
     pub(crate) fn ident(&mut self, what: &str) -> PResult<Ident> {
-        if let TokenKind::Ident(name) = self.peek() {
-            let name = name.clone();
-            let span = self.bump().span;
-            Ok(Ident { name, span })
-        } else {
-            Err(self.unexpected(what))
+        match self.peek() {
+            TokenKind::Ident(name) => {
+                let name = name.clone();
+                let span = self.bump().span;
+                Ok(Ident { name, span })
+            }
+            // `from` is a keyword only where an item starts.
+            TokenKind::From => {
+                let span = self.bump().span;
+                Ok(Ident {
+                    name: "from".into(),
+                    span,
+                })
+            }
+            _ => Err(self.unexpected(what)),
         }
     }
 

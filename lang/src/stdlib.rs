@@ -197,6 +197,26 @@ pub(crate) fn call(
     f(&mut c)
 }
 
+fn set_insert(c: &mut Call<'_, '_>) -> Result<Ret, Fault> {
+    let x = c.arg(1);
+    let mut s = c.set(0)?;
+    Arc::make_mut(&mut s).insert(x, Term::Unit);
+    val(set_term(Arc::unwrap_or_clone(s)))
+}
+
+fn set_remove(c: &mut Call<'_, '_>) -> Result<Ret, Fault> {
+    let x = c.arg(1);
+    let mut s = c.set(0)?;
+    Arc::make_mut(&mut s).remove(&x);
+    val(set_term(Arc::unwrap_or_clone(s)))
+}
+
+fn list_get(c: &mut Call<'_, '_>) -> Result<Ret, Fault> {
+    let i = c.arg(1);
+    let l = c.arg(0);
+    val(crate::vm::interp::index(&l, &i)?)
+}
+
 static TABLE: LazyLock<Vec<Option<Impl>>> = LazyLock::new(|| {
     let mut t: Vec<Option<Impl>> = vec![None; BUILTINS.len()];
     for (name, f) in IMPLS
@@ -247,12 +267,15 @@ pub(crate) static IMPLS: &[(&str, Impl)] = &[
         val(())
     }),
     ("IO.read_line", |c| {
+        // As upstream: `Ok(line)` without its line ending, `Err` at the end
+        // of input or on a read error (so a loop over stdin can stop).
         c.env.flush_out();
         let mut line = String::new();
-        let _ = std::io::stdin().lock().read_line(&mut line);
-        let l = line.trim_end_matches(['\n', '\r']).to_string();
-        let _ = c;
-        val(l)
+        val(match std::io::stdin().lock().read_line(&mut line) {
+            Ok(0) => err(Term::from("end of input")),
+            Ok(_) => ok(Term::from(line.trim_end_matches(['\n', '\r']))),
+            Err(e) => err(Term::from(format!("reading stdin: {e}"))),
+        })
     }),
     ("send", |c| {
         let to = c.pid(0)?;
@@ -315,7 +338,9 @@ pub(crate) static IMPLS: &[(&str, Impl)] = &[
         val(s.replace(from, to))
     }),
     ("String.upcase", |c| val(c.str(0)?.to_uppercase())),
+    ("String.to_upper", |c| val(c.str(0)?.to_uppercase())),
     ("String.downcase", |c| val(c.str(0)?.to_lowercase())),
+    ("String.to_lower", |c| val(c.str(0)?.to_lowercase())),
     ("String.to_int", |c| {
         val(opt(c.str(0)?.trim().parse::<i64>().ok().map(Term::Int)))
     }),
@@ -386,10 +411,26 @@ pub(crate) static IMPLS: &[(&str, Impl)] = &[
             .map(|t| Ret::Value(Term::List(t)))
             .ok_or(Fault::EmptyList { func: "List.tail" })
     }),
-    ("List.get", |c| {
-        let i = c.arg(1);
-        let l = c.arg(0);
-        val(crate::vm::interp::index(&l, &i)?)
+    ("List.get", list_get),
+    ("List.nth", list_get),
+    ("List.last", |c| {
+        let l = c.list(0)?;
+        l.iter()
+            .next_back()
+            .cloned()
+            .map(Ret::Value)
+            .ok_or(Fault::EmptyList { func: "List.last" })
+    }),
+    ("List.flatten", |c| {
+        let l = c.list(0)?;
+        let mut out = Vec::new();
+        for inner in l.iter() {
+            match inner {
+                Term::List(xs) => out.extend(xs.iter().cloned()),
+                other => out.push(other.clone()),
+            }
+        }
+        val(List::from_vec(out))
     }),
     ("List.append", |c| {
         let x = c.arg(1);
@@ -535,22 +576,14 @@ pub(crate) static IMPLS: &[(&str, Impl)] = &[
     }),
     // Set
     ("Set.new", |_| val(set_term(BTreeMap::new()))),
-    ("Set.put", |c| {
-        let x = c.arg(1);
-        let mut s = c.set(0)?;
-        Arc::make_mut(&mut s).insert(x, Term::Unit);
-        val(set_term(Arc::unwrap_or_clone(s)))
-    }),
+    ("Set.put", set_insert),
+    ("Set.add", set_insert),
     ("Set.contains", |c| {
         let x = c.arg(1);
         val(c.set(0)?.contains_key(&x))
     }),
-    ("Set.delete", |c| {
-        let x = c.arg(1);
-        let mut s = c.set(0)?;
-        Arc::make_mut(&mut s).remove(&x);
-        val(set_term(Arc::unwrap_or_clone(s)))
-    }),
+    ("Set.delete", set_remove),
+    ("Set.remove", set_remove),
     ("Set.size", |c| val(c.set(0)?.len() as i64)),
     ("Set.to_list", |c| {
         val(c.set(0)?.keys().cloned().collect::<List>())

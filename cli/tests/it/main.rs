@@ -222,6 +222,42 @@ fn init_creates_a_project_that_runs() {
 }
 
 #[test]
+fn init_clustered_creates_the_clustered_scaffold() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = meshc()
+        .args(["init", "--clustered", "hello_cluster"])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(code(&o), 0, "{}", text(&o.stderr));
+    let p = dir.path().join("hello_cluster");
+    let manifest = fs::read_to_string(p.join("mesh.toml")).unwrap();
+    assert!(manifest.contains("name = \"hello_cluster\""));
+    assert!(!manifest.contains("[cluster]"), "{manifest}");
+    let work = fs::read_to_string(p.join("work.mpl")).unwrap();
+    assert!(work.contains("@cluster pub fn add() -> Int do"), "{work}");
+    let main = fs::read_to_string(p.join("main.mpl")).unwrap();
+    assert!(main.contains("Node.start_from_env()"), "{main}");
+    assert!(p.join("README.md").is_file());
+    // Without a cookie the node boots standalone.
+    let o = meshc()
+        .arg("run")
+        .arg(&p)
+        .env_remove("MESH_CLUSTER_COOKIE")
+        .env_remove("MESH_NODE_NAME")
+        .env_remove("MESH_DISCOVERY_SEED")
+        .env_remove("MESH_CLUSTER_PORT")
+        .output()
+        .unwrap();
+    assert_eq!(code(&o), 0, "{}", text(&o.stderr));
+    let out = text(&o.stdout);
+    assert!(
+        out.starts_with("[hello_cluster] runtime bootstrap mode=standalone"),
+        "{out}"
+    );
+}
+
+#[test]
 fn run_a_single_file_with_arguments() {
     let dir = tempfile::tempdir().unwrap();
     let f = dir.path().join("script.mpl");
@@ -246,6 +282,40 @@ fn run_a_single_file_with_arguments() {
         text(&o.stderr).contains("script.mpl:2: division by zero"),
         "{}",
         text(&o.stderr)
+    );
+}
+
+/// `IO.read_line()` answers `Ok(line)` per line of stdin (without its
+/// line ending) and `Err` at the end of input, as upstream does.
+#[test]
+fn read_line_reads_stdin_until_the_end() {
+    use std::io::Write;
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("echo.mpl");
+    fs::write(
+        &f,
+        "fn echo(n :: Int) -> Int do\n  case IO.read_line() do\n    Ok(line) -> do\n      println(\"${n}: ${line}\")\n      echo(n + 1)\n    end\n    Err(why) -> do\n      println(\"stop: ${why}\")\n      n\n    end\n  end\nend\n\nfn main() do\n  println(\"read ${echo(0)}\")\nend\n",
+    )
+    .unwrap();
+    let mut child = meshc()
+        .arg("run")
+        .arg(&f)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"one\r\ntwo\n\nlast")
+        .unwrap();
+    let o = child.wait_with_output().unwrap();
+    assert_eq!(code(&o), 0, "{}", text(&o.stderr));
+    assert_eq!(
+        text(&o.stdout),
+        "0: one\n1: two\n2: \n3: last\nstop: end of input\nread 4\n"
     );
 }
 

@@ -533,8 +533,30 @@ impl Checker<'_> {
                 filter,
                 body,
             } => {
-                let it = self.infer_expr(cx, iter);
+                let mut it = self.infer_expr(cx, iter);
                 let elem = match self.u.shallow(&it.ty) {
+                    // A single name over a map takes its keys, as upstream
+                    // (`for k in m`); a pattern takes `(key, value)` pairs.
+                    Type::Map(k, _)
+                        if matches!(
+                            pat.kind,
+                            ast::PatternKind::Var(_) | ast::PatternKind::Wildcard
+                        ) =>
+                    {
+                        let keys = builtins::lookup("Map.keys");
+                        if let Some(b) = keys {
+                            let span = it.span;
+                            it = mk(
+                                H::Call {
+                                    callee: Callee::Builtin(b),
+                                    args: vec![it],
+                                },
+                                Type::list((*k).clone()),
+                                span,
+                            );
+                        }
+                        *k
+                    }
                     Type::Map(k, v) => Type::Tuple(vec![*k, *v]),
                     Type::Set(a) | Type::List(a) => *a,
                     Type::Var(_) => {

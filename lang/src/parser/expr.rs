@@ -107,6 +107,12 @@ impl Parser {
     fn pipe(&mut self, lhs: Expr, rhs: Expr, pos: u32, op_span: Span, span: Span) -> Expr {
         let pos = pos as usize;
         match rhs.kind {
+            // As upstream, `?` after a piped call applies to the call the
+            // value goes into: `x |> f()?` is `(x |> f())?`.
+            ExprKind::Try(inner) => {
+                let piped = self.pipe(lhs, *inner, pos as u32, op_span, span);
+                mk(ExprKind::Try(Box::new(piped)), span)
+            }
             ExprKind::Call { callee, mut args } => {
                 if pos > args.len() {
                     self.error(
@@ -142,6 +148,15 @@ impl Parser {
         }
     }
 
+    /// `9223372036854775808` without a prefix `-` (see the lexer).
+    pub(crate) fn min_int_unnegated(&mut self, span: Span) {
+        self.error(
+            Code::BadNumber,
+            span,
+            "integer literal `9223372036854775808` does not fit in 64 bits",
+        );
+    }
+
     fn unary(&mut self) -> PResult<Expr> {
         let op = match self.peek() {
             TokenKind::Minus => UnOp::Neg,
@@ -149,6 +164,13 @@ impl Parser {
             _ => return self.postfix(),
         };
         let start = self.bump().span;
+        // `-9223372036854775808`: the one literal that fits only negated.
+        if op == UnOp::Neg
+            && let TokenKind::Int(i64::MIN) = self.peek()
+        {
+            let span = start.to(self.bump().span);
+            return Ok(mk(ExprKind::Int(i64::MIN), span));
+        }
         let operand = self.nested(Parser::unary)?;
         let span = start.to(operand.span);
         Ok(match (op, &operand.kind) {
@@ -254,6 +276,9 @@ impl Parser {
         let kind = match self.peek().clone() {
             TokenKind::Int(n) => {
                 self.bump();
+                if n == i64::MIN {
+                    self.min_int_unnegated(span);
+                }
                 ExprKind::Int(n)
             }
             TokenKind::Float(x) => {
@@ -294,6 +319,15 @@ impl Parser {
                 } else {
                     ExprKind::Var(id)
                 }
+            }
+            // `from` only starts an item (`from M import f`); elsewhere it
+            // is an ordinary name, as upstream (`fn copy(from, to)`).
+            TokenKind::From => {
+                self.bump();
+                ExprKind::Var(Ident {
+                    name: "from".into(),
+                    span,
+                })
             }
             TokenKind::SelfKw
             | TokenKind::Spawn
@@ -539,7 +573,10 @@ impl Parser {
             let cstart = self.span();
             let params = if self.at(&TokenKind::LParen) {
                 self.params()?
-            } else if self.at(&TokenKind::Arrow) || self.at(&TokenKind::When) {
+            } else if self.at(&TokenKind::Arrow)
+                || self.at(&TokenKind::When)
+                || self.at(&TokenKind::Do)
+            {
                 Vec::new()
             } else {
                 let mut ps = vec![self.param()?];
@@ -553,6 +590,17 @@ impl Parser {
             } else {
                 None
             };
+            // `fn x do ... end` (as upstream): one clause, a block body.
+            if clauses.is_empty() && self.eat(&TokenKind::Do) {
+                let body = self.block_until(&[TokenKind::End]);
+                clauses.push(ClosureClause {
+                    params,
+                    guard,
+                    span: cstart.to(self.prev_span()),
+                    body,
+                });
+                break;
+            }
             self.expect(&TokenKind::Arrow)?;
             let body = self.block_until(&[TokenKind::End, TokenKind::Bar]);
             clauses.push(ClosureClause {

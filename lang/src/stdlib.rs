@@ -168,7 +168,12 @@ impl<'c> Call<'_, 'c> {
 
     fn cx(&mut self) -> Result<&mut Cx<'c>, Fault> {
         let name = self.name;
-        self.cx.as_deref_mut().ok_or(Fault::NotInGuard { name })
+        // A `match`, not `ok_or`: the fault is built (and dropped) only when
+        // there is no process, not on every `send` and `self`.
+        match self.cx.as_deref_mut() {
+            Some(cx) => Ok(cx),
+            None => Err(Fault::NotInGuard { name }),
+        }
     }
 }
 

@@ -465,6 +465,29 @@ fn eval_guard(env: &Arc<Env>, func: u32, regs: Vec<Term>) -> bool {
     )
 }
 
+/// What a `receive`'s matcher needs to test a message.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Filter {
+    /// Its first arm takes any message (`_` or a name, no guard): the
+    /// oldest message is taken without running the matcher.
+    Any,
+    /// Patterns only.
+    Patterns,
+    /// Some arm has a guard, which runs over a copy of the waiting frame.
+    Guarded,
+}
+
+fn receive_filter(env: &Arc<Env>, matcher: u32) -> Filter {
+    let Some(m) = env.image.program.matchers.get(matcher as usize) else {
+        return Filter::Patterns;
+    };
+    match m.arms.first() {
+        Some(a) if a.guard.is_none() && matches!(a.pat, Pat::Any | Pat::Bind(_)) => Filter::Any,
+        _ if m.arms.iter().any(|a| a.guard.is_some()) => Filter::Guarded,
+        _ => Filter::Patterns,
+    }
+}
+
 fn accepts(env: &Arc<Env>, matcher: u32, msg: &Term, frame: Option<&[Term]>) -> bool {
     let Some(m) = env.image.program.matchers.get(matcher as usize) else {
         return false;
@@ -1700,13 +1723,8 @@ fn step(
                     Term::Int(ms) => Duration::from_millis(u64::try_from(*ms).unwrap_or(0)),
                     _ => Duration::ZERO,
                 });
-                let has_guard = env
-                    .image
-                    .program
-                    .matchers
-                    .get(matcher as usize)
-                    .is_some_and(|mm| mm.arms.iter().any(|a| a.guard.is_some()));
-                let frame: Option<Vec<Term>> = has_guard.then(|| {
+                let filter = receive_filter(env, matcher);
+                let frame: Option<Vec<Term>> = (filter == Filter::Guarded).then(|| {
                     let end = frame_end(
                         env,
                         m.frames.last().unwrap_or(&Frame {
@@ -1719,7 +1737,12 @@ fn step(
                     );
                     m.regs[base..end.min(m.regs.len())].to_vec()
                 });
-                match c.receive(|msg| accepts(env, matcher, msg, frame.as_deref()), after) {
+                let got = if filter == Filter::Any {
+                    c.receive(|_| true, after)
+                } else {
+                    c.receive(|msg| accepts(env, matcher, msg, frame.as_deref()), after)
+                };
+                match got {
                     Received::Msg(msg) => r!(dst) = msg,
                     Received::Pending => {
                         pc -= 1;

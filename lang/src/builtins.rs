@@ -243,6 +243,10 @@ pub const BUILTIN_MODULES: &[&str] = &[
     "Timer", "Node", "Global", "MeshTest",
 ];
 
+/// `send`, which the VM runs without going through the table (it is on
+/// every message's path).
+pub const SEND: BuiltinId = BuiltinId(4);
+
 impl BuiltinId {
     /// The row.
     pub fn get(self) -> &'static Builtin {
@@ -401,6 +405,7 @@ mod tests {
         assert_eq!(lookup("Env.get"), Some(BuiltinId(101)));
         assert_eq!(lookup("Process.monitor"), Some(BuiltinId(104)));
         assert_eq!(lookup("Node.start"), Some(BuiltinId(114)));
+        assert_eq!(lookup("send"), Some(SEND));
     }
 
     #[test]

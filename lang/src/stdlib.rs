@@ -202,6 +202,32 @@ pub(crate) fn call(
     f(&mut c)
 }
 
+/// `send(to, msg)` with its arguments at `args`, called by the VM directly
+/// (not through the table): no `Ret` to build and unpack per message.
+pub(crate) fn call_send(
+    args: &mut [Term],
+    env: &Arc<Env>,
+    cx: Option<&mut Cx<'_>>,
+) -> Result<(), Fault> {
+    send(&mut Call {
+        args,
+        env,
+        cx,
+        name: "send",
+    })
+}
+
+fn send(c: &mut Call<'_, '_>) -> Result<(), Fault> {
+    let to = c.pid(0)?;
+    let msg = c.arg(1);
+    // A value that cannot cross to another node (a closure) fails the
+    // send here, in the sender, rather than being dropped on the way.
+    c.cx()?.try_send(to, msg).map_err(|e| Fault::Dist {
+        op: "send",
+        reason: format!("to {}: {e}", to_string(&Term::Pid(to))),
+    })
+}
+
 fn set_insert(c: &mut Call<'_, '_>) -> Result<Ret, Fault> {
     let x = c.arg(1);
     let mut s = c.set(0)?;
@@ -283,14 +309,7 @@ pub(crate) static IMPLS: &[(&str, Impl)] = &[
         })
     }),
     ("send", |c| {
-        let to = c.pid(0)?;
-        let msg = c.arg(1);
-        // A value that cannot cross to another node (a closure) fails the
-        // send here, in the sender, rather than being dropped on the way.
-        c.cx()?.try_send(to, msg).map_err(|e| Fault::Dist {
-            op: "send",
-            reason: format!("to {}: {e}", to_string(&Term::Pid(to))),
-        })?;
+        send(c)?;
         val(())
     }),
     ("self", |c| {

@@ -12,6 +12,7 @@ use mesh_core::{Atom, Cx, List, Received, Term};
 use super::hot::{Hot, HotFunc};
 use super::native::NativeStep;
 use super::{Closure, Env, Fault, Frame, Machine, Outcome, RuntimeError, closure_of, display};
+use crate::builtins;
 use crate::compile::bytecode::{Bin, Cmp, FailKind, Op, Pat, Shape};
 use crate::stdlib::{self, Ret};
 
@@ -1448,6 +1449,15 @@ fn step(
             } => {
                 let lo = base + usize::from(b);
                 let hi = lo + usize::from(n);
+                if id == builtins::SEND.0 {
+                    tri!(stdlib::call_send(
+                        &mut m.regs[lo..hi],
+                        env,
+                        cx.as_deref_mut()
+                    ));
+                    put(&mut r!(dst), Term::Unit);
+                    continue;
+                }
                 let ret = {
                     let args = &mut m.regs[lo..hi];
                     tri!(stdlib::call(id, args, env, cx.as_deref_mut()))

@@ -235,6 +235,12 @@ pub static BUILTINS: &[Builtin] = &[
     f("List.nth", "Fun(List<a>, Int) -> a"),
     f("List.last", "Fun(List<a>) -> a"),
     f("List.flatten", "Fun(List<List<a>>) -> List<a>"),
+    // `List.sort(xs, cmp)` (upstream's comparator form: negative, zero or
+    // positive `Int`); the checker picks this row for two arguments.
+    f(
+        "List.sort_with",
+        "Fun(List<a>, Fun(a, a) -> Int) -> List<a>",
+    ),
 ];
 
 /// Modules whose functions are built in.

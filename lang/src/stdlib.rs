@@ -448,6 +448,14 @@ pub(crate) static IMPLS: &[(&str, Impl)] = &[
         let l = c.list(0)?;
         val(l.iter().rev().cloned().collect::<List>())
     }),
+    ("List.sort_with", |c| {
+        let f = c.arg(1);
+        let l = c.list(0)?;
+        Ok(match Native::sort(&l, f) {
+            Some(n) => Ret::Native(n),
+            None => Ret::Value(Term::List(l)),
+        })
+    }),
     ("List.sort", |c| {
         let mut l = c.list(0)?;
         l.make_unique().sort();

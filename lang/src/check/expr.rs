@@ -982,6 +982,11 @@ impl Checker<'_> {
                 )
             }
             Res::Builtin(b) => {
+                // `List.sort(xs, cmp)`, upstream's comparator form.
+                let b = match builtins::lookup("List.sort_with") {
+                    Some(with) if b.get().name == "List.sort" && args.len() == 2 => with,
+                    _ => b,
+                };
                 if let Some(Special::Spawn { fun_index }) = b.get().special {
                     return self.spawn_call(cx, b, fun_index, args, &name, span);
                 }

@@ -241,12 +241,22 @@ pub static BUILTINS: &[Builtin] = &[
         "List.sort_with",
         "Fun(List<a>, Fun(a, a) -> Int) -> List<a>",
     ),
+    // Math (upstream's module): `abs`/`min`/`max` take Int or Float (the
+    // checker adds the numeric constraint), the rest Float.
+    f("Math.abs", "Fun(a) -> a"),
+    f("Math.min", "Fun(a, a) -> a"),
+    f("Math.max", "Fun(a, a) -> a"),
+    f("Math.pow", "Fun(Float, Float) -> Float"),
+    f("Math.sqrt", "Fun(Float) -> Float"),
+    f("Math.floor", "Fun(Float) -> Int"),
+    f("Math.ceil", "Fun(Float) -> Int"),
+    f("Math.round", "Fun(Float) -> Int"),
 ];
 
 /// Modules whose functions are built in.
 pub const BUILTIN_MODULES: &[&str] = &[
     "IO", "String", "Int", "Float", "List", "Map", "Set", "Option", "Result", "Env", "Process",
-    "Timer", "Node", "Global", "MeshTest",
+    "Timer", "Node", "Global", "MeshTest", "Math",
 ];
 
 impl BuiltinId {

@@ -993,6 +993,9 @@ impl Checker<'_> {
                 let s = self.builtin_scheme(b);
                 let t = self.u.instantiate(&s);
                 let (args, ret) = self.call_args(cx, &t, args, &name, span);
+                if let op @ ("Math.abs" | "Math.min" | "Math.max") = b.get().name {
+                    self.numeric(&ret, op, span);
+                }
                 mk(
                     H::Call {
                         callee: Callee::Builtin(b),

@@ -274,8 +274,8 @@ fn build(
     json: bool,
 ) -> Result<ExitCode, CliError> {
     if dir.is_file() {
-        return Err(project::ProjectError::NotSource {
-            path: format!("{} (build takes a project directory)", dir.display()),
+        return Err(project::ProjectError::BuildFile {
+            path: dir.display().to_string(),
         }
         .into());
     }

@@ -194,6 +194,15 @@ fn usage_errors_exit_2() {
         "{}",
         text(&o.stderr)
     );
+    // `build` of one file says to build a directory or run the file.
+    let f = dir.path().join("one.mpl");
+    fs::write(&f, "fn main() = ()\n").unwrap();
+    let o = meshc().arg("build").arg(&f).output().unwrap();
+    assert_eq!(code(&o), 2);
+    let err = text(&o.stderr);
+    assert!(err.contains("takes a project directory"), "{err}");
+    assert!(err.contains("meshc run"), "{err}");
+    assert!(!err.contains("not a Mesh source file"), "{err}");
 }
 
 #[test]

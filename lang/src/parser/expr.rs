@@ -186,13 +186,46 @@ impl Parser {
         })
     }
 
+    /// After a call's `)`: a trailing closure `do |params| ... end` (or
+    /// `do || ... end`), as upstream, becomes the call's last argument.
+    /// Only with the `|`, so `if f(x) do` and `for x in f(y) do` still open
+    /// their own bodies.
+    fn trailing_closure(&mut self) -> PResult<Option<Expr>> {
+        if !self.at(&TokenKind::Do) || !matches!(self.peek_at(1), TokenKind::Bar | TokenKind::OrOr)
+        {
+            return Ok(None);
+        }
+        let start = self.bump().span;
+        let params = if self.eat(&TokenKind::OrOr) {
+            Vec::new()
+        } else {
+            self.bump();
+            self.comma_list(&TokenKind::Bar, Parser::param)?
+        };
+        let cstart = self.span();
+        let body = self.block_until(&[TokenKind::End]);
+        let end = self.expect(&TokenKind::End)?;
+        Ok(Some(mk(
+            ExprKind::Closure(vec![ClosureClause {
+                params,
+                guard: None,
+                body,
+                span: cstart.to(end),
+            }]),
+            start.to(end),
+        )))
+    }
+
     fn postfix(&mut self) -> PResult<Expr> {
         let mut e = self.primary()?;
         loop {
             match self.peek() {
                 TokenKind::LParen => {
                     self.bump();
-                    let args = self.comma_list(&TokenKind::RParen, Parser::expr)?;
+                    let mut args = self.comma_list(&TokenKind::RParen, Parser::expr)?;
+                    if let Some(block) = self.trailing_closure()? {
+                        args.push(block);
+                    }
                     let span = e.span.to(self.prev_span());
                     e = mk(
                         ExprKind::Call {

@@ -7,6 +7,9 @@ use crate::diag::Code;
 use crate::source::Span;
 use crate::token::{StrPart, TokenKind};
 
+/// The most binary operators (pipes included) one expression may chain.
+pub const MAX_CHAIN: usize = 1000;
+
 /// What an infix token does.
 enum Infix {
     Bin(BinOp),
@@ -79,9 +82,24 @@ impl Parser {
 
     fn expr_bp(&mut self, min_bp: u8) -> PResult<Expr> {
         let mut lhs = self.unary()?;
+        let mut chain = 0usize;
         while let Some((op, lbp, rbp)) = infix(self.peek()) {
             if lbp < min_bp {
                 break;
+            }
+            // A chain makes a tree as deep as it is long, and the checker
+            // and compiler recurse over it: bound it, as nesting is.
+            chain += 1;
+            if chain > MAX_CHAIN {
+                let span = self.span();
+                self.error(
+                    Code::TooDeep,
+                    span,
+                    format!(
+                        "more than {MAX_CHAIN} operators in one expression; split it with `let`"
+                    ),
+                );
+                return Err(Fail);
             }
             let op_span = self.bump().span;
             self.skip_newlines();

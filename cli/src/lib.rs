@@ -134,8 +134,23 @@ pub fn transport_from_env() -> Result<mesh_lang::run::TransportFactory, CliError
     }
 }
 
+/// Runtime log lines (a refused cookie, a lost connection, a crashed
+/// process) go to stderr, `warn` and above unless `MESH_LOG` says
+/// otherwise (`MESH_LOG=info`, `MESH_LOG=mesh_core=debug`, ...).
+fn init_logging() {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_env("MESH_LOG").unwrap_or_else(|_| EnvFilter::new("warn"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .with_target(false)
+        .try_init();
+}
+
 /// The entry point of the `meshc` binary.
 pub fn main() -> ExitCode {
+    init_logging();
     // A built program: run what is embedded, whatever the arguments.
     if let Ok(exe) = std::env::current_exe() {
         match embed::read_embedded(&exe) {

@@ -6,12 +6,43 @@
 //! status 1.
 
 use std::io::Write;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use mesh_core::{Config, ConfigError, Runtime, StartError};
 
 use crate::compile::bytecode::Program;
 use crate::vm::{Env, Image, VmProcess};
+
+/// A `Write` that keeps what it is given, for running a program with its
+/// output captured (tests, benchmarks, `meshc test`): clones share one
+/// buffer, so one can go into [`RunOptions`] and the other be read after.
+#[derive(Debug, Clone, Default)]
+pub struct Capture(Arc<Mutex<Vec<u8>>>);
+
+impl Write for Capture {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        // A writer that panicked mid-write left whole bytes behind: keep
+        // appending rather than lose the output.
+        match self.0.lock() {
+            Ok(mut g) => g.extend_from_slice(buf),
+            Err(p) => p.into_inner().extend_from_slice(buf),
+        }
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Capture {
+    /// What was written so far (invalid UTF-8 replaced).
+    pub fn text(&self) -> String {
+        match self.0.lock() {
+            Ok(g) => String::from_utf8_lossy(&g).into_owned(),
+            Err(p) => String::from_utf8_lossy(&p.into_inner()).into_owned(),
+        }
+    }
+}
 
 /// Why a program could not be run (its own failures are exit statuses).
 #[derive(Debug, thiserror::Error)]

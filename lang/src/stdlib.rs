@@ -753,6 +753,13 @@ pub(crate) static IMPLS: &[(&str, Impl)] = &[
         let p = c.pid(0)?;
         let ms = u64::try_from(c.int(1)?.max(0)).unwrap_or(0);
         let msg = c.arg(2);
+        // As `send`: what cannot reach another node fails here, not later.
+        if !p.is_local() {
+            mesh_core::dist::term_codec::check_sendable(&msg).map_err(|e| Fault::Dist {
+                op: "Timer.send_after",
+                reason: format!("to {}: {e}", to_string(&Term::Pid(p))),
+            })?;
+        }
         c.cx()?.send_after(p, Duration::from_millis(ms), msg);
         val(())
     }),

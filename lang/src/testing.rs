@@ -19,9 +19,8 @@
 //! and its teardowns are done, every process still running is stopped.
 
 use std::collections::VecDeque;
-use std::io::Write;
 use std::path::Path;
-use std::sync::{Arc, Mutex, mpsc};
+use std::sync::{Arc, mpsc};
 use std::time::Duration;
 
 use mesh_core::process::reason;
@@ -31,7 +30,7 @@ use crate::ast::TestDecl;
 use crate::compile::{self, bytecode::Program};
 use crate::diag::{self, Diagnostic};
 use crate::modules::{self, ExtraModule};
-use crate::run::RunError;
+use crate::run::{Capture, RunError};
 use crate::source::{self, FileId, SourceMap};
 use crate::stdlib::{Call, Impl, Ret};
 use crate::vm::{Env, Fault, Image, VmProcess, to_string};
@@ -201,33 +200,6 @@ impl Default for TestOptions {
             config: None,
             prepare: None,
         }
-    }
-}
-
-/// A `Write` that keeps what it is given.
-#[derive(Clone, Default)]
-struct Capture(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Capture {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        match self.0.lock() {
-            Ok(mut g) => g.extend_from_slice(buf),
-            Err(p) => p.into_inner().extend_from_slice(buf),
-        }
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl Capture {
-    fn text(&self) -> String {
-        let bytes = match self.0.lock() {
-            Ok(g) => g.clone(),
-            Err(p) => p.into_inner().clone(),
-        };
-        String::from_utf8_lossy(&bytes).into_owned()
     }
 }
 

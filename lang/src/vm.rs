@@ -19,6 +19,7 @@
 //! `main` fails the whole program stops with exit status 1.
 
 mod display;
+mod hot;
 pub(crate) mod interp;
 pub(crate) mod native;
 pub(crate) mod supervisor;
@@ -42,6 +43,8 @@ pub static SET_TAG: LazyLock<Atom> = LazyLock::new(|| Atom::new("%Set"));
 #[derive(Debug)]
 pub struct Image {
     pub program: Program,
+    /// The functions lowered for the hot loop, by function index.
+    hot: Box<[hot::HotFunc]>,
     consts: Vec<Term>,
     atoms: Vec<Atom>,
     atom_some: Atom,
@@ -58,6 +61,7 @@ impl Image {
             .map(|c| materialise(c, &atoms))
             .collect();
         Image {
+            hot: hot::lower(&program.funcs),
             program,
             consts,
             atoms,

@@ -24,11 +24,10 @@
 #![allow(clippy::unwrap_used)]
 
 use mesh_lang::diag::render_all;
+use mesh_lang::run::Capture;
 use mesh_lang::source::SourceMap;
 use std::fs;
-use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
 
 fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/cases")
@@ -158,26 +157,6 @@ fn diagnostic_cases_match_their_expectations() {
         failures.len(),
         failures.join("\n")
     );
-}
-
-/// A `Write` that keeps what it is given.
-#[derive(Clone, Default)]
-struct Capture(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Capture {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl Capture {
-    fn text(&self) -> String {
-        String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
-    }
 }
 
 /// Longest a run case may take.

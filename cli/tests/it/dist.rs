@@ -136,7 +136,8 @@ impl NodeProc {
         let _ = self.child.wait();
     }
 
-    fn kill_and_stderr(&mut self) -> String {
+    /// Kill -9 now; everything it wrote to stderr.
+    pub fn kill_and_stderr(&mut self) -> String {
         self.kill();
         self.stderr.recv_timeout(WAIT).unwrap_or_default()
     }
@@ -182,7 +183,21 @@ fn remote_spawn_and_send_carry_every_kind_and_a_closure_fails_the_sender() {
     assert_eq!(out, expected("kinds", "probe.out"), "stderr: {err}");
     assert_eq!(status, 1, "the closure send ends main: {err}");
     assert!(
-        err.contains("main.mpl:92: `send` failed: to ")
+        err.contains("main.mpl:95: `send` failed: to ")
+            && err.contains("a closure cannot be sent to another node"),
+        "{err}"
+    );
+    // The same through a timer, with the closure inside a list.
+    let mut t = NodeProc::start(
+        &exe,
+        &["probe_timer", "t@127.0.0.1:0", "kinds-cookie", &peer],
+        &[],
+    );
+    let (status, out, err) = t.finish();
+    assert_eq!(out, expected("kinds", "probe.out"), "stderr: {err}");
+    assert_eq!(status, 1, "{err}");
+    assert!(
+        err.contains("main.mpl:93: `Timer.send_after` failed: to ")
             && err.contains("a closure cannot be sent to another node"),
         "{err}"
     );
@@ -314,6 +329,13 @@ fn a_wrong_cookie_fails_node_connect_with_a_clear_result() {
         "{out:?}"
     );
     assert_eq!(out[1], "peers: []");
+    // Both sides log the refusal.
+    assert!(err.contains("cookie mismatch"), "{err}");
+    let b_err = b.kill_and_stderr();
+    assert!(
+        b_err.contains("WARN") && b_err.contains("cookie mismatch"),
+        "{b_err}"
+    );
 }
 
 #[test]
@@ -446,4 +468,65 @@ fn start_from_env_nodes_find_each_other_through_the_discovery_seed() {
     );
     assert_eq!(b.line(), format!("peers: [{primary}]"));
     assert_eq!(a.line(), format!("peers: [{standby}]"));
+    // Learning a peer's name by address is not a failure to log.
+    for err in [a.kill_and_stderr(), b.kill_and_stderr()] {
+        assert!(!err.contains("handshake failed"), "{err}");
+    }
+}
+
+#[test]
+fn a_remote_spawn_of_an_unknown_function_fails_the_caller_not_the_node() {
+    let tmp = tempfile::tempdir().unwrap();
+    let kinds = build(&case_dir("kinds"), tmp.path(), "kinds");
+    let global = build(&case_dir("global"), tmp.path(), "global");
+    // The serving node runs another program: it has no `Main.holder`.
+    let mut b = NodeProc::start(&kinds, &["serve", "b@127.0.0.1:0", "c"], &[]);
+    let peer = b.node_name();
+    let mut a = NodeProc::start(
+        &global,
+        &["spawn_missing", "a@127.0.0.1:0", "c", &peer],
+        &[],
+    );
+    let (status, out, err) = a.finish();
+    assert_eq!(out, ["connect Ok(())"], "{err}");
+    assert_eq!(status, 1, "{err}");
+    assert!(
+        err.contains("`Node.spawn` failed: ")
+            && err.contains("could not start it: (:unknown_function, Main.holder)"),
+        "{err}"
+    );
+    // The other node is still up and serving.
+    let mut c = NodeProc::start(&kinds, &["probe", "c@127.0.0.1:0", "c", &peer], &[]);
+    assert_eq!(c.line(), "started true");
+    assert_eq!(c.line(), "connected");
+}
+
+#[test]
+fn node_monitor_sees_nodedown_then_nodeup_when_the_node_restarts() {
+    let tmp = tempfile::tempdir().unwrap();
+    let exe = build(&case_dir("global"), tmp.path(), "global");
+    // A fixed port, so the restarted node has the same name.
+    let port = free_port_both();
+    let peer = format!("b@127.0.0.1:{port}");
+    let mut b = NodeProc::start(&exe, &["serve", &peer, "c"], &[]);
+    assert_eq!(b.node_name(), peer);
+    let mut a = NodeProc::start(&exe, &["watch", "a@127.0.0.1:0", "c", &peer], &[]);
+    a.until("watching");
+    b.kill();
+    a.until("nodedown for the peer");
+    let mut b2 = NodeProc::start(&exe, &["serve", &peer, "c"], &[]);
+    assert_eq!(b2.node_name(), peer);
+    let (status, out, err) = a.finish();
+    assert_eq!(status, 0, "{err}");
+    assert_eq!(
+        out,
+        [
+            "connect Ok(())",
+            "watching",
+            "nodedown for the peer: true",
+            "nodeup for the peer: true",
+            "peers again: true"
+        ],
+        "{err}"
+    );
 }

@@ -9,9 +9,10 @@ use std::time::Duration;
 
 use mesh_core::{Atom, Cx, List, Received, Term};
 
+use super::hot::{Hot, HotFunc};
 use super::native::NativeStep;
 use super::{Closure, Env, Fault, Frame, Machine, Outcome, RuntimeError, closure_of, display};
-use crate::compile::bytecode::{Bin, Cmp, FailKind, Func, Op, Pat, Shape};
+use crate::compile::bytecode::{Bin, Cmp, FailKind, Op, Pat, Shape};
 use crate::stdlib::{self, Ret};
 
 /// Deepest non-tail recursion a process may reach.
@@ -28,6 +29,18 @@ pub(super) fn some(v: Term) -> Term {
 /// `None`.
 pub(super) fn none() -> Term {
     Term::variant(Atom::new("Option"), Atom::new("None"), vec![])
+}
+
+/// Takes a register's value. An integer or a boolean is read field by
+/// field (not as one wide copy of the whole term, which stalls right after
+/// the instruction that wrote it).
+#[inline(always)]
+fn take_scalar(slot: &mut Term) -> Term {
+    match *slot {
+        Term::Int(x) => Term::Int(x),
+        Term::Bool(b) => Term::Bool(b),
+        _ => take(slot),
+    }
 }
 
 #[inline]
@@ -507,49 +520,103 @@ pub(super) fn run(
 /// Restarts native frames on top of the stack after a callback returned
 /// (or the native was just pushed). Returns the outcome if the machine
 /// finished.
-fn settle(env: &Arc<Env>, m: &mut Machine, mut last: Option<Term>) -> Result<Option<Term>, Fault> {
+fn settle(env: &Arc<Env>, m: &mut Machine, last: Option<Term>) -> Result<Option<Term>, Fault> {
+    settle_parts(env, &mut m.regs, &mut m.frames, last)
+}
+
+/// [`settle`] on a machine's parts (for the hot loop, which holds them
+/// apart).
+fn settle_parts(
+    env: &Arc<Env>,
+    regs: &mut Vec<Term>,
+    frames: &mut Vec<Frame>,
+    mut last: Option<Term>,
+) -> Result<Option<Term>, Fault> {
     loop {
-        let Some(top) = m.frames.last_mut() else {
+        let Some(top) = frames.last_mut() else {
             return Ok(last);
         };
         let Some(native) = top.native.as_mut() else {
             return Ok(None);
         };
-        let nb = top.base as usize;
-        let argb = nb + NATIVE_REGS as usize;
-        if m.regs.len() < argb + 2 {
-            m.regs.resize(argb + 2, Term::Unit);
+        let argb = top.base as usize + NATIVE_REGS as usize;
+        if regs.len() < argb + 2 {
+            regs.resize(argb + 2, Term::Unit);
         }
-        match native.step(last.take(), &mut m.regs[argb..argb + 2])? {
-            NativeStep::Call => {
-                // The closure is borrowed from the native frame, not cloned.
-                let c = closure_of(native.callee())?;
-                let func = c.func;
-                let f = &env.image.program.funcs[func as usize];
-                let need = argb + usize::from(f.nregs);
-                if m.regs.len() < need {
-                    m.regs.resize(need, Term::Unit);
-                }
-                for (r, v) in f.captures.iter().zip(c.captures.iter()) {
-                    put(&mut m.regs[argb + usize::from(*r)], v.clone());
-                }
-                enter(env, m, func, argb, nb)?;
-                return Ok(None);
+        let step = native.step(last.take(), &mut regs[argb..argb + 2])?;
+        match after_native_step(env, regs, frames, step)? {
+            Flow::Run => return Ok(None),
+            Flow::Finished(v) => return Ok(Some(v)),
+            Flow::Again(v) => last = Some(v),
+        }
+    }
+}
+
+/// Where a native frame's step leaves the machine.
+enum Flow {
+    /// A bytecode frame is on top.
+    Run,
+    /// The bottom frame finished with this value.
+    Finished(Term),
+    /// The native frame finished into another native frame, which now
+    /// steps with this value.
+    Again(Term),
+}
+
+/// Carries out what the native frame on top of `frames` asked for: push
+/// the frame of its next callback, or finish and hand its value down.
+fn after_native_step(
+    env: &Arc<Env>,
+    regs: &mut Vec<Term>,
+    frames: &mut Vec<Frame>,
+    step: NativeStep,
+) -> Result<Flow, Fault> {
+    let Some(top) = frames.last() else {
+        return Ok(Flow::Run);
+    };
+    let nb = top.base as usize;
+    let argb = nb + NATIVE_REGS as usize;
+    match step {
+        NativeStep::Call => {
+            let Some(native) = top.native.as_ref() else {
+                return Ok(Flow::Run);
+            };
+            // The closure is borrowed from the native frame, not cloned.
+            let c = closure_of(native.callee())?;
+            let func = c.func;
+            let f = &env.image.program.funcs[func as usize];
+            let need = argb + usize::from(f.nregs);
+            if regs.len() < need {
+                regs.resize(need, Term::Unit);
             }
-            NativeStep::Done(v) => {
-                let fr = m.frames.pop();
-                let ret = fr.map_or(0, |f| f.ret as usize);
-                match m.frames.last() {
-                    None => return Ok(Some(v)),
-                    Some(caller) => {
-                        let end = frame_end(env, caller);
-                        m.regs.resize(end.max(ret + 1), Term::Unit);
-                        m.regs[ret] = v;
-                        if caller.native.is_none() {
-                            return Ok(None);
-                        }
-                        last = Some(take(&mut m.regs[ret]));
+            for (r, v) in f.captures.iter().zip(c.captures.iter()) {
+                put(&mut regs[argb + usize::from(*r)], v.clone());
+            }
+            if frames.len() >= MAX_DEPTH {
+                return Err(Fault::StackOverflow { limit: MAX_DEPTH });
+            }
+            frames.push(Frame {
+                func,
+                pc: 0,
+                base: argb as u32,
+                ret: nb as u32,
+                native: None,
+            });
+            Ok(Flow::Run)
+        }
+        NativeStep::Done(v) => {
+            let fr = frames.pop();
+            let ret = fr.map_or(0, |f| f.ret as usize);
+            match frames.last() {
+                None => Ok(Flow::Finished(v)),
+                Some(caller) => {
+                    let end = frame_end(env, caller);
+                    regs.resize(end.max(ret + 1), Term::Unit);
+                    regs[ret] = v;
+                    if caller.native.is_none() {
+                        return Ok(Flow::Run);
                     }
+                    Ok(Flow::Again(take(&mut regs[ret])))
                 }
             }
         }
@@ -557,110 +624,376 @@ fn settle(env: &Arc<Env>, m: &mut Machine, mut last: Option<Term>) -> Result<Opt
 }
 
 /// Where the running bytecode frame is: what [`fast`] and [`step`] share.
-struct Pos<'a> {
+struct Pos {
     func: u32,
-    code: &'a [Op],
     base: usize,
     pc: usize,
 }
 
-/// The hot loop: runs the common instructions (integer arithmetic and
-/// branches, moves, calls and returns between bytecode frames) with few
-/// live values, so they stay in machine registers. It stops, with `pc` at
-/// the instruction, at anything else and at any case that might fail,
-/// yield, or need the process's state (a terminate body, a native caller,
+/// Why [`fast`] stopped.
+enum Stop {
+    /// At the instruction `Pos` names: [`step`] runs it.
+    Step,
+    /// A callback's return finished the machine with this value.
+    Done(Term),
+    /// A native frame failed after a callback returned.
+    Fault(Fault),
+}
+
+/// Grows the register file to `need` registers (rare: only the first
+/// time a call reaches a new depth), out of the hot loop's way.
+#[cold]
+#[inline(never)]
+fn grow(regv: &mut Vec<Term>, need: usize) {
+    regv.resize(need, Term::Unit);
+}
+
+/// What a callback's return into a native frame came to, off the hot
+/// loop's fast path.
+enum NativeReturn {
+    /// Run the callback's frame again from the start (same function, its
+    /// arguments written).
+    Restart,
+    /// Continue with the bytecode frame now on top.
+    Resume,
+    Stop(Stop),
+}
+
+/// A callback (running `func`) returned the value in absolute register
+/// `at` into the native frame below it: step the native frame and carry
+/// out what it asks. Kept out of the hot loop; the common case (the next
+/// element of a `map`/`filter`/`fold` with a closure that captures
+/// nothing) restarts the callback's frame without touching the frame
+/// stack.
+#[inline(never)]
+fn native_return(
+    env: &Arc<Env>,
+    regv: &mut Vec<Term>,
+    frames: &mut Vec<Frame>,
+    at: usize,
+    func: u32,
+) -> NativeReturn {
+    let depth = frames.len();
+    let Some(callee_base) = frames.last().map(|f| f.base as usize) else {
+        return NativeReturn::Stop(Stop::Done(Term::Unit));
+    };
+    if regv.len() < (callee_base + 2).max(at + 1) {
+        regv.resize((callee_base + 2).max(at + 1), Term::Unit);
+    }
+    let v = take_scalar(&mut regv[at]);
+    let Some(native) = depth
+        .checked_sub(2)
+        .and_then(|i| frames.get_mut(i))
+        .and_then(|f| f.native.as_mut())
+    else {
+        return NativeReturn::Stop(Stop::Done(v));
+    };
+    let args = &mut regv[callee_base..callee_base + 2];
+    let v = if native.plain_callee() == Some(func) {
+        match native.next_fast(v, args) {
+            // The same function again, capturing nothing: restart the
+            // frame in place.
+            Ok(()) => return NativeReturn::Restart,
+            Err(v) => v,
+        }
+    } else {
+        v
+    };
+    // The callback's frame starts at the native frame's argument
+    // registers, which `step` fills.
+    let step = match native.step(Some(v), args) {
+        Ok(s) => s,
+        Err(f) => {
+            frames.pop();
+            return NativeReturn::Stop(Stop::Fault(f));
+        }
+    };
+    if matches!(step, NativeStep::Call) && native.plain_callee() == Some(func) {
+        return NativeReturn::Restart;
+    }
+    frames.pop();
+    let flow = match after_native_step(env, regv, frames, step) {
+        Ok(Flow::Again(v)) => settle_parts(env, regv, frames, Some(v)),
+        Ok(Flow::Run) => Ok(None),
+        Ok(Flow::Finished(v)) => Ok(Some(v)),
+        Err(f) => Err(f),
+    };
+    match flow {
+        Ok(None) => NativeReturn::Resume,
+        Ok(Some(v)) => NativeReturn::Stop(Stop::Done(v)),
+        Err(f) => NativeReturn::Stop(Stop::Fault(f)),
+    }
+}
+
+/// The hot loop: runs the lowered instructions ([`Hot`]: integer
+/// arithmetic and branches, moves, calls and returns between bytecode
+/// frames) with few live values, so they stay in machine registers; the
+/// register file is a local slice, re-taken only when a call grows it. It
+/// stops, with `pc` at the instruction, at [`Hot::Slow`] and at any case
+/// that might fail, yield, or need the process's state (a native caller,
 /// the depth limit, the last unit of budget); [`step`] then runs that
 /// instruction in full. Nothing here has side effects before it decides
 /// to stop, so running the instruction again is exact.
 #[allow(clippy::too_many_lines)]
 #[inline(never)]
-fn fast<'a>(funcs: &'a [Func], m: &mut Machine, pos: &mut Pos<'a>, budget: &mut i64) {
+fn fast(env: &Arc<Env>, m: &mut Machine, pos: &mut Pos, budget: &mut i64) -> Stop {
+    let hot: &[HotFunc] = &env.image.hot;
+    let Machine { regs: regv, frames } = m;
+    let mut stop = Stop::Step;
     let mut func = pos.func;
-    let mut code = pos.code;
+    let Some(start) = hot.get(func as usize) else {
+        return stop;
+    };
+    let mut code: &[Hot] = &start.code;
     let mut base = pos.base;
     let mut pc = pos.pc;
     let mut bud = *budget;
+    // The running frame's registers: `fr[r]` is register `r`.
+    let Some(mut fr) = regv.get_mut(base..) else {
+        return stop;
+    };
     macro_rules! r {
         ($x:expr) => {
-            m.regs[base + usize::from($x)]
+            fr[usize::from($x)]
         };
+    }
+    // `dst = f(a, b)` on two integers; anything else stops the loop.
+    macro_rules! int2 {
+        ($dst:expr, $a:expr, $b:expr, |$x:ident, $y:ident| $e:expr) => {{
+            let (Term::Int($x), Term::Int($y)) = (&r!($a), &r!($b)) else {
+                break;
+            };
+            let ($x, $y) = (*$x, *$y);
+            let Some(v) = $e else {
+                break;
+            };
+            set_int(&mut r!($dst), v);
+        }};
+    }
+    // `dst = f(a, imm)` on an integer.
+    macro_rules! int1 {
+        ($dst:expr, $a:expr, $imm:expr, |$x:ident, $y:ident| $e:expr) => {{
+            let Term::Int($x) = r!($a) else {
+                break;
+            };
+            let $y = i64::from($imm);
+            let Some(v) = $e else {
+                break;
+            };
+            set_int(&mut r!($dst), v);
+        }};
+    }
+    // Jump to `to` unless `a cmp imm` holds on an integer.
+    macro_rules! unless_imm {
+        ($a:expr, $imm:expr, $to:expr, $op:tt) => {{
+            let Term::Int(x) = r!($a) else {
+                break;
+            };
+            if !(x $op i64::from($imm)) {
+                pc = $to as usize;
+                continue;
+            }
+        }};
+    }
+    // Jump to `to` unless `a cmp b` holds (any terms: comparing cannot fail).
+    macro_rules! unless {
+        ($a:expr, $b:expr, $to:expr, $cmp:expr) => {{
+            if !compare($cmp, &r!($a), &r!($b)) {
+                pc = $to as usize;
+                continue;
+            }
+        }};
+    }
+    // A call of a bytecode function at `pc`.
+    macro_rules! call {
+        ($dst:expr, $callee:expr, $b:expr) => {{
+            let callee = $callee;
+            if bud <= 1 || frames.len() >= MAX_DEPTH {
+                break;
+            }
+            let Some(f) = hot.get(callee as usize) else {
+                break;
+            };
+            bud -= 1;
+            let nb = base + usize::from($b);
+            let need = nb + f.nregs as usize;
+            if regv.len() < need {
+                grow(regv, need);
+            }
+            fr = &mut regv[nb..];
+            if let Some(top) = frames.last_mut() {
+                top.pc = (pc + 1) as u32;
+            }
+            frames.push(Frame {
+                func: callee,
+                pc: 0,
+                base: nb as u32,
+                ret: (base + usize::from($dst)) as u32,
+                native: None,
+            });
+            func = callee;
+            code = &f.code;
+            base = nb;
+            pc = 0;
+            continue;
+        }};
+    }
+    // A self tail call with its `n` arguments at `b`.
+    macro_rules! tail_self {
+        ($b:expr, $n:expr) => {{
+            if bud <= 1 {
+                break;
+            }
+            bud -= 1;
+            let src = usize::from($b);
+            if src != 0 {
+                for i in 0..usize::from($n) {
+                    move_reg(fr, src + i, i);
+                }
+            }
+            pc = 0;
+            continue;
+        }};
+    }
+    // A return of register `r`.
+    macro_rules! ret {
+        ($r:expr) => {{
+            let r = $r;
+            let depth = frames.len();
+            if depth < 2 {
+                break;
+            }
+            if frames[depth - 2].native.is_some() {
+                // A callback of `List.map` and friends: hand the value to
+                // the native frame, which calls the next one or finishes.
+                // One reduction per callback.
+                if bud <= 1 {
+                    break;
+                }
+                bud -= 1;
+                match native_return(env, regv, frames, base + usize::from(r), func) {
+                    NativeReturn::Restart => {
+                        pc = 0;
+                        fr = &mut regv[base..];
+                    }
+                    NativeReturn::Resume => {
+                        // A bytecode frame is on top.
+                        let Some(top) = frames.last() else {
+                            stop = Stop::Done(Term::Unit);
+                            break;
+                        };
+                        let Some(f) = hot.get(top.func as usize) else {
+                            stop = Stop::Fault(Fault::Builtin {
+                                message: "a frame of an unknown function".into(),
+                            });
+                            break;
+                        };
+                        func = top.func;
+                        code = &f.code;
+                        base = top.base as usize;
+                        pc = top.pc as usize;
+                        fr = &mut regv[base..];
+                    }
+                    NativeReturn::Stop(s) => {
+                        stop = s;
+                        break;
+                    }
+                }
+                continue;
+            }
+            let (ret, caller) = match &frames[depth - 2..] {
+                [caller, top] if caller.native.is_none() => {
+                    (top.ret as usize, (caller.func, caller.base, caller.pc))
+                }
+                _ => break,
+            };
+            let Some(f) = hot.get(caller.0 as usize) else {
+                break;
+            };
+            frames.pop();
+            move_reg(regv, base + usize::from(r), ret);
+            func = caller.0;
+            code = &f.code;
+            base = caller.1 as usize;
+            pc = caller.2 as usize;
+            fr = &mut regv[base..];
+            continue;
+        }};
     }
     while let Some(&op) = code.get(pc) {
         match op {
-            Op::Move { dst, src } => {
+            Hot::Slow => break,
+            Hot::Move { dst, src } => {
                 let v = r!(src).clone();
                 put(&mut r!(dst), v);
             }
-            Op::Take { dst, src } => {
-                move_reg(
-                    &mut m.regs,
-                    base + usize::from(src),
-                    base + usize::from(dst),
-                );
+            Hot::Take { dst, src } => {
+                move_reg(fr, usize::from(src), usize::from(dst));
             }
-            Op::Int { dst, v } => set_int(&mut r!(dst), i64::from(v)),
-            Op::Unit { dst } => put(&mut r!(dst), Term::Unit),
-            Op::Bool { dst, v } => set_bool(&mut r!(dst), v),
-            Op::Bin { op, dst, a, b } => {
+            Hot::Int { dst, v } => set_int(&mut r!(dst), i64::from(v)),
+            Hot::Unit { dst } => put(&mut r!(dst), Term::Unit),
+            Hot::Bool { dst, v } => set_bool(&mut r!(dst), v),
+            Hot::Add { dst, a, b } => int2!(dst, a, b, |x, y| x.checked_add(y)),
+            Hot::Sub { dst, a, b } => int2!(dst, a, b, |x, y| x.checked_sub(y)),
+            Hot::Mul { dst, a, b } => int2!(dst, a, b, |x, y| x.checked_mul(y)),
+            Hot::Div { dst, a, b } => {
+                int2!(dst, a, b, |x, y| x.checked_div(y));
+            }
+            Hot::Rem { dst, a, b } => {
+                int2!(dst, a, b, |x, y| x.checked_rem(y));
+            }
+            Hot::Cmp { cmp, dst, a, b } => {
                 let (Term::Int(x), Term::Int(y)) = (&r!(a), &r!(b)) else {
                     break;
                 };
-                let (x, y) = (*x, *y);
-                if !int_fast(op, x, y, &mut r!(dst)) {
-                    break;
-                }
+                let v = int_cmp(cmp, *x, *y);
+                set_bool(&mut r!(dst), v);
             }
-            Op::BinImm { op, dst, a, imm } => {
+            Hot::AddI { dst, a, imm } => int1!(dst, a, imm, |x, y| x.checked_add(y)),
+            Hot::MulI { dst, a, imm } => int1!(dst, a, imm, |x, y| x.checked_mul(y)),
+            Hot::DivI { dst, a, imm } => {
+                int1!(dst, a, imm, |x, y| x.checked_div(y));
+            }
+            Hot::RemI { dst, a, imm } => {
+                int1!(dst, a, imm, |x, y| x.checked_rem(y));
+            }
+            Hot::CmpI { cmp, dst, a, imm } => {
                 let Term::Int(x) = r!(a) else {
                     break;
                 };
-                if !int_fast(op, x, i64::from(imm), &mut r!(dst)) {
-                    break;
-                }
+                set_bool(&mut r!(dst), int_cmp(cmp, x, i64::from(imm)));
             }
-            Op::AddImm { dst, a, imm } => {
-                let Term::Int(x) = r!(a) else {
-                    break;
-                };
-                let Some(v) = x.checked_add(i64::from(imm)) else {
-                    break;
-                };
-                set_int(&mut r!(dst), v);
-            }
-            Op::BranchNotImm { cmp, a, imm, to } => {
-                let Term::Int(x) = r!(a) else {
-                    break;
-                };
-                if !int_cmp(cmp, x, i64::from(imm)) {
-                    pc = to as usize;
-                    continue;
-                }
-            }
-            Op::BranchNot { cmp, a, b, to } => {
-                if !compare(cmp, &r!(a), &r!(b)) {
-                    pc = to as usize;
-                    continue;
-                }
-            }
-            Op::JumpIfNot { r, to } => {
+            Hot::UnlessEqI { a, imm, to } => unless_imm!(a, imm, to, ==),
+            Hot::UnlessNeI { a, imm, to } => unless_imm!(a, imm, to, !=),
+            Hot::UnlessLtI { a, imm, to } => unless_imm!(a, imm, to, <),
+            Hot::UnlessLeI { a, imm, to } => unless_imm!(a, imm, to, <=),
+            Hot::UnlessGtI { a, imm, to } => unless_imm!(a, imm, to, >),
+            Hot::UnlessGeI { a, imm, to } => unless_imm!(a, imm, to, >=),
+            Hot::UnlessEq { a, b, to } => unless!(a, b, to, Cmp::Eq),
+            Hot::UnlessNe { a, b, to } => unless!(a, b, to, Cmp::Ne),
+            Hot::UnlessLt { a, b, to } => unless!(a, b, to, Cmp::Lt),
+            Hot::UnlessLe { a, b, to } => unless!(a, b, to, Cmp::Le),
+            Hot::UnlessGt { a, b, to } => unless!(a, b, to, Cmp::Gt),
+            Hot::UnlessGe { a, b, to } => unless!(a, b, to, Cmp::Ge),
+            Hot::JumpIfNot { r, to } => {
                 if !matches!(r!(r), Term::Bool(true)) {
                     pc = to as usize;
                     continue;
                 }
             }
-            Op::JumpIf { r, to } => {
+            Hot::JumpIf { r, to } => {
                 if matches!(r!(r), Term::Bool(true)) {
                     pc = to as usize;
                     continue;
                 }
             }
-            Op::TestInt { r, v, fail } => {
+            Hot::TestInt { r, v, fail } => {
                 if !matches!(r!(r), Term::Int(x) if x == i64::from(v)) {
                     pc = fail as usize;
                     continue;
                 }
             }
-            Op::Jump { to } => {
+            Hot::Jump { to } => {
                 if bud <= 1 {
                     break;
                 }
@@ -668,96 +1001,113 @@ fn fast<'a>(funcs: &'a [Func], m: &mut Machine, pos: &mut Pos<'a>, budget: &mut 
                 pc = to as usize;
                 continue;
             }
-            Op::Call {
+            Hot::Call {
                 dst,
                 func: callee,
                 base: b,
-                n: _,
-            } => {
-                let f = &funcs[callee as usize];
-                if bud <= 1 || f.terminate.is_some() || m.frames.len() >= MAX_DEPTH {
-                    break;
-                }
-                bud -= 1;
-                let nb = base + usize::from(b);
-                let need = nb + usize::from(f.nregs);
-                if m.regs.len() < need {
-                    m.regs.resize(need, Term::Unit);
-                }
-                if let Some(top) = m.frames.last_mut() {
-                    top.pc = (pc + 1) as u32;
-                }
-                m.frames.push(Frame {
-                    func: callee,
-                    pc: 0,
-                    base: nb as u32,
-                    ret: (base + usize::from(dst)) as u32,
-                    native: None,
-                });
-                func = callee;
-                code = &f.code;
-                base = nb;
-                pc = 0;
-                continue;
-            }
-            Op::TailCall {
+            } => call!(dst, callee, b),
+            Hot::TailSelf { base: b, n } => tail_self!(b, n),
+            Hot::TailCall {
                 func: callee,
                 base: b,
                 n,
             } => {
-                let f = &funcs[callee as usize];
-                if bud <= 1 || f.terminate.is_some() {
+                if bud <= 1 {
                     break;
                 }
+                let Some(f) = hot.get(callee as usize) else {
+                    break;
+                };
                 bud -= 1;
-                let src = base + usize::from(b);
-                if src != base {
+                let src = usize::from(b);
+                if src != 0 {
                     for i in 0..usize::from(n) {
-                        move_reg(&mut m.regs, src + i, base + i);
+                        move_reg(fr, src + i, i);
                     }
                 }
-                if callee != func {
-                    let need = base + usize::from(f.nregs);
-                    if m.regs.len() < need {
-                        m.regs.resize(need, Term::Unit);
-                    }
-                    if let Some(top) = m.frames.last_mut() {
-                        top.func = callee;
-                    }
-                    func = callee;
-                    code = &f.code;
+                let need = base + f.nregs as usize;
+                if regv.len() < need {
+                    grow(regv, need);
                 }
+                fr = &mut regv[base..];
+                if let Some(top) = frames.last_mut() {
+                    top.func = callee;
+                }
+                func = callee;
+                code = &f.code;
                 pc = 0;
                 continue;
             }
-            Op::Return { r } => {
-                let depth = m.frames.len();
-                if depth < 2 {
+            Hot::Return { r } => ret!(r),
+            // Fused pairs: the first half stops at its own pc, the second
+            // (the next instruction, read from there) at the next pc.
+            Hot::AddICall { dst, a, imm } => {
+                int1!(dst, a, imm, |x, y| x.checked_add(y));
+                pc += 1;
+                let Some(&Hot::Call {
+                    dst,
+                    func: callee,
+                    base: b,
+                }) = code.get(pc)
+                else {
                     break;
-                }
-                let (ret, caller) = match &m.frames[depth - 2..] {
-                    [caller, top] if caller.native.is_none() => {
-                        (top.ret as usize, (caller.func, caller.base, caller.pc))
-                    }
-                    _ => break,
                 };
-                m.frames.pop();
-                move_reg(&mut m.regs, base + usize::from(r), ret);
-                func = caller.0;
-                code = &funcs[func as usize].code;
-                base = caller.1 as usize;
-                pc = caller.2 as usize;
-                continue;
+                call!(dst, callee, b)
             }
-            _ => break,
+            Hot::RetIfI { cmp, a, imm, to } => {
+                let Term::Int(x) = r!(a) else {
+                    break;
+                };
+                if !int_cmp(cmp, x, i64::from(imm)) {
+                    pc = to as usize;
+                    continue;
+                }
+                pc += 1;
+                let Some(&Hot::Return { r }) = code.get(pc) else {
+                    break;
+                };
+                ret!(r)
+            }
+            Hot::AddRet { dst, a, b } => {
+                int2!(dst, a, b, |x, y| x.checked_add(y));
+                pc += 1;
+                let Some(&Hot::Return { r }) = code.get(pc) else {
+                    break;
+                };
+                ret!(r)
+            }
+            Hot::AddITail { dst, a, imm } => {
+                int1!(dst, a, imm, |x, y| x.checked_add(y));
+                pc += 1;
+                let Some(&Hot::TailSelf { base: b, n }) = code.get(pc) else {
+                    break;
+                };
+                tail_self!(b, n)
+            }
+            Hot::RemITail { dst, a, imm } => {
+                int1!(dst, a, imm, |x, y| x.checked_rem(y));
+                pc += 1;
+                let Some(&Hot::TailSelf { base: b, n }) = code.get(pc) else {
+                    break;
+                };
+                tail_self!(b, n)
+            }
+            Hot::AddTail { dst, a, b } => {
+                int2!(dst, a, b, |x, y| x.checked_add(y));
+                pc += 1;
+                let Some(&Hot::TailSelf { base: b, n }) = code.get(pc) else {
+                    break;
+                };
+                tail_self!(b, n)
+            }
         }
         pc += 1;
     }
     pos.func = func;
-    pos.code = code;
     pos.base = base;
     pos.pc = pc;
     *budget = bud;
+    stop
 }
 
 #[allow(clippy::too_many_lines)]
@@ -832,13 +1182,27 @@ fn step(
         {
             let mut pos = Pos {
                 func: cur_func,
-                code,
                 base,
                 pc,
             };
-            fast(funcs, m, &mut pos, budget);
-            cur_func = pos.func;
-            code = pos.code;
+            match fast(env, m, &mut pos, budget) {
+                Stop::Step => {}
+                Stop::Done(v) => return Ok(Outcome::Done(v)),
+                Stop::Fault(f) => {
+                    // Blame the call that started the native frame.
+                    pc = m
+                        .frames
+                        .iter()
+                        .rev()
+                        .find(|f| f.native.is_none())
+                        .map_or(0, |f| f.pc as usize);
+                    fault!(f);
+                }
+            }
+            if pos.func != cur_func {
+                cur_func = pos.func;
+                code = &funcs[cur_func as usize].code;
+            }
             base = pos.base;
             pc = pos.pc;
         }
@@ -1111,6 +1475,7 @@ fn step(
                     base = caller.base as usize;
                     pc = caller.pc as usize;
                 } else {
+                    *budget -= 1;
                     let v = take(&mut r!(r));
                     if let Some(v) = tri!(settle(env, m, Some(v))) {
                         return Ok(Outcome::Done(v));

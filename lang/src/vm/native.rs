@@ -41,6 +41,9 @@ pub(crate) enum Native {
         acc: Vec<Term>,
         /// The fold accumulator.
         state: Term,
+        /// `f`'s function when `f` captures nothing, so a callback can
+        /// restart its frame instead of building a new one.
+        plain: Option<u32>,
     },
     /// `List.sort(xs, cmp)`: a stable bottom-up merge sort whose
     /// comparisons are callbacks `cmp(a, b)` answering a negative, zero or
@@ -149,6 +152,10 @@ impl Native {
         } else {
             Vec::new()
         };
+        let plain = match super::closure_of(&f) {
+            Ok(c) if c.captures.is_empty() => Some(c.func),
+            _ => None,
+        };
         Native::List {
             kind,
             src,
@@ -156,6 +163,16 @@ impl Native {
             f,
             acc,
             state,
+            plain,
+        }
+    }
+
+    /// The function a callback runs when the callee captures nothing
+    /// (the same every time).
+    pub(super) fn plain_callee(&self) -> Option<u32> {
+        match self {
+            Native::List { plain, .. } => *plain,
+            Native::Wrap { .. } => None,
         }
     }
 
@@ -189,6 +206,51 @@ impl Native {
         }
     }
 
+    /// The common case of a callback's return, kept small for the hot
+    /// loop: `map`, `filter` or `fold` with elements left takes the
+    /// callback's result `v` and writes the next element's arguments into
+    /// `args`; the callee is the same as before. Anything else hands `v`
+    /// back untouched, for [`Native::step`].
+    #[inline]
+    pub(super) fn next_fast(&mut self, v: Term, args: &mut [Term]) -> Result<(), Term> {
+        let Native::List {
+            kind, src, i, acc, ..
+        } = self
+        else {
+            return Err(v);
+        };
+        let Some(x) = src.get(*i) else {
+            return Err(v);
+        };
+        match kind {
+            Kind::Map => {
+                acc.push(v);
+                if let Some(a) = args.first_mut() {
+                    super::interp::put(a, x.clone());
+                }
+            }
+            Kind::Filter => {
+                if matches!(v, Term::Bool(true))
+                    && let Some(prev) = i.checked_sub(1).and_then(|p| src.get(p))
+                {
+                    acc.push(prev.clone());
+                }
+                if let Some(a) = args.first_mut() {
+                    super::interp::put(a, x.clone());
+                }
+            }
+            Kind::Fold => {
+                if let [a, b, ..] = args {
+                    super::interp::put(a, v);
+                    super::interp::put(b, x.clone());
+                }
+            }
+            _ => return Err(v),
+        }
+        *i += 1;
+        Ok(())
+    }
+
     /// Advance with the result of the last callback (`None` at the start).
     /// The next callback's arguments are written into `args` (at least
     /// two registers); the function is [`Native::callee`].
@@ -206,6 +268,7 @@ impl Native {
                 f: _,
                 acc,
                 state,
+                plain: _,
             } => {
                 if let Some(v) = last {
                     let prev = || src.get(*i - 1).cloned().unwrap_or(Term::Unit);

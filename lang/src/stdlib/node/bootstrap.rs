@@ -153,7 +153,8 @@ pub(super) fn start_from_env(env: &Arc<Env>) -> Result<Term, String> {
 
 /// The node name used to dial an address whose node is not known yet: the
 /// peer's hello names it (the handshake then stops with `UnexpectedPeer`,
-/// before any cookie proof or registry data), and the real name is dialled.
+/// before any cookie proof or registry data; both sides log that at debug
+/// level only), and the real name is dialled.
 const PROBE: &str = "mesh-discovery";
 
 /// Resolves `seed` every [`RESEED`] while the program runs and connects to

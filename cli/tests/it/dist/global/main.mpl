@@ -2,6 +2,10 @@
 #   global serve NAME COOKIE        registers "svc" (an actor) and "node_b" (main)
 #   global probe NAME COOKIE PEER   watches the names appear and go away
 #   global connect NAME COOKIE PEER only connects (used with a wrong cookie)
+#   global watch NAME COOKIE PEER   monitors PEER: :nodedown, then :nodeup
+#   global spawn_missing NAME COOKIE PEER
+#                                   spawns Main.holder on a node of another
+#                                   program, which has no such function
 actor holder() do
   receive do
     (sender, "ping") -> do
@@ -80,6 +84,34 @@ fn connect_only(me :: String, cookie :: String, peer :: String) do
   println("peers: ${Node.list()}")
 end
 
+# Node.spawn of a function the other node's program does not have (run
+# against a node of another program): the caller fails, the node lives.
+fn spawn_missing(me :: String, cookie :: String, peer :: String) do
+  Node.start(me, cookie)
+  println("connect ${Node.connect(peer)}")
+  Node.spawn(peer, holder)
+  println("not reached")
+end
+
+# Watches a node go down and come back (the test restarts it).
+fn watch(me :: String, cookie :: String, peer :: String) do
+  Node.start(me, cookie)
+  println("connect ${Node.connect(peer)}")
+  Node.monitor(peer)
+  println("watching")
+  receive do
+    (:nodedown, name) -> println("nodedown for the peer: ${name == peer}")
+  after 20000 ->
+    println("no nodedown")
+  end
+  receive do
+    (:nodeup, name) -> println("nodeup for the peer: ${name == peer}")
+  after 20000 ->
+    println("no nodeup")
+  end
+  println("peers again: ${Node.list() == [peer]}")
+end
+
 fn main() do
   let args = Env.args()
   let me = List.get(args, 1)
@@ -87,6 +119,8 @@ fn main() do
   case List.head(args) do
     "serve" -> serve(me, cookie)
     "connect" -> connect_only(me, cookie, List.get(args, 3))
+    "spawn_missing" -> spawn_missing(me, cookie, List.get(args, 3))
+    "watch" -> watch(me, cookie, List.get(args, 3))
     _ -> probe(me, cookie, List.get(args, 3))
   end
 end

@@ -89,7 +89,11 @@ fn probe(me :: String, cookie :: String, peer :: String) do
     println("no pid")
   end
   let k = 1
-  send(e, (self(), fn x -> x + k end))
+  if List.head(Env.args()) == "probe_timer" do
+    Timer.send_after(e, 10, (self(), [fn x -> x + k end]))
+  else
+    send(e, (self(), fn x -> x + k end))
+  end
   println("not reached")
 end
 
@@ -99,6 +103,7 @@ fn main() do
   let cookie = List.get(args, 2)
   case List.head(args) do
     "serve" -> serve(me, cookie)
+    # probe_timer: as probe, but the closure goes with Timer.send_after
     _ -> probe(me, cookie, List.get(args, 3))
   end
 end

@@ -1,0 +1,535 @@
+//! The interpreter's hot instruction set: bytecode lowered when a program
+//! is loaded.
+//!
+//! [`lower`] turns each function's [`Op`]s into [`Hot`]s *one for one*, so
+//! a pc names the same instruction in both arrays and the hot loop can hand
+//! any instruction over to the full interpreter (`interp::step`) by
+//! stopping at its pc. Lowering specialises what the hot loop runs most:
+//! one instruction per integer operator and per comparison (no second
+//! dispatch on the operator), self tail calls resolved ahead of time, and
+//! calls to functions without a `terminate` body marked as such. Every
+//! other instruction becomes [`Hot::Slow`]. Nothing here is serialised:
+//! the program image format is unchanged.
+
+use crate::compile::bytecode::{Bin, Cmp, Func, Label, Op, Reg};
+
+/// One lowered instruction. The comparison branches (`Unless*`) jump when
+/// the comparison does *not* hold, like [`Op::BranchNot`].
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) enum Hot {
+    /// Run by the full interpreter.
+    Slow,
+    Move {
+        dst: Reg,
+        src: Reg,
+    },
+    Take {
+        dst: Reg,
+        src: Reg,
+    },
+    Int {
+        dst: Reg,
+        v: i32,
+    },
+    Unit {
+        dst: Reg,
+    },
+    Bool {
+        dst: Reg,
+        v: bool,
+    },
+    Add {
+        dst: Reg,
+        a: Reg,
+        b: Reg,
+    },
+    Sub {
+        dst: Reg,
+        a: Reg,
+        b: Reg,
+    },
+    Mul {
+        dst: Reg,
+        a: Reg,
+        b: Reg,
+    },
+    Div {
+        dst: Reg,
+        a: Reg,
+        b: Reg,
+    },
+    Rem {
+        dst: Reg,
+        a: Reg,
+        b: Reg,
+    },
+    /// A comparison of two integers into a Bool.
+    Cmp {
+        cmp: Cmp,
+        dst: Reg,
+        a: Reg,
+        b: Reg,
+    },
+    AddI {
+        dst: Reg,
+        a: Reg,
+        imm: i32,
+    },
+    MulI {
+        dst: Reg,
+        a: Reg,
+        imm: i32,
+    },
+    DivI {
+        dst: Reg,
+        a: Reg,
+        imm: i32,
+    },
+    RemI {
+        dst: Reg,
+        a: Reg,
+        imm: i32,
+    },
+    CmpI {
+        cmp: Cmp,
+        dst: Reg,
+        a: Reg,
+        imm: i32,
+    },
+    UnlessEqI {
+        a: Reg,
+        imm: i32,
+        to: Label,
+    },
+    UnlessNeI {
+        a: Reg,
+        imm: i32,
+        to: Label,
+    },
+    UnlessLtI {
+        a: Reg,
+        imm: i32,
+        to: Label,
+    },
+    UnlessLeI {
+        a: Reg,
+        imm: i32,
+        to: Label,
+    },
+    UnlessGtI {
+        a: Reg,
+        imm: i32,
+        to: Label,
+    },
+    UnlessGeI {
+        a: Reg,
+        imm: i32,
+        to: Label,
+    },
+    UnlessEq {
+        a: Reg,
+        b: Reg,
+        to: Label,
+    },
+    UnlessNe {
+        a: Reg,
+        b: Reg,
+        to: Label,
+    },
+    UnlessLt {
+        a: Reg,
+        b: Reg,
+        to: Label,
+    },
+    UnlessLe {
+        a: Reg,
+        b: Reg,
+        to: Label,
+    },
+    UnlessGt {
+        a: Reg,
+        b: Reg,
+        to: Label,
+    },
+    UnlessGe {
+        a: Reg,
+        b: Reg,
+        to: Label,
+    },
+    Jump {
+        to: Label,
+    },
+    JumpIfNot {
+        r: Reg,
+        to: Label,
+    },
+    JumpIf {
+        r: Reg,
+        to: Label,
+    },
+    TestInt {
+        r: Reg,
+        v: i32,
+        fail: Label,
+    },
+    /// A call of a function without a `terminate` body.
+    Call {
+        dst: Reg,
+        func: u32,
+        base: Reg,
+    },
+    /// A tail call of the running function (no `terminate` body).
+    TailSelf {
+        base: Reg,
+        n: u16,
+    },
+    /// A tail call of another function without a `terminate` body.
+    TailCall {
+        func: u32,
+        base: Reg,
+        n: u16,
+    },
+    Return {
+        r: Reg,
+    },
+    // Fused pairs (see `fuse`): the instruction at the next pc is the
+    // second half, and stays there for jumps to it.
+    /// `AddI`, then the `Call` that follows.
+    AddICall {
+        dst: Reg,
+        a: Reg,
+        imm: i32,
+    },
+    /// `Unless*I` whose fall-through is the `Return` that follows.
+    RetIfI {
+        cmp: Cmp,
+        a: Reg,
+        imm: i32,
+        to: Label,
+    },
+    /// `Add`, then the `Return` that follows.
+    AddRet {
+        dst: Reg,
+        a: Reg,
+        b: Reg,
+    },
+    /// `AddI`, then the `TailSelf` that follows.
+    AddITail {
+        dst: Reg,
+        a: Reg,
+        imm: i32,
+    },
+    /// `RemI`, then the `TailSelf` that follows.
+    RemITail {
+        dst: Reg,
+        a: Reg,
+        imm: i32,
+    },
+    /// `Add`, then the `TailSelf` that follows.
+    AddTail {
+        dst: Reg,
+        a: Reg,
+        b: Reg,
+    },
+}
+
+// Twelve bytes: three instructions fit in a 32-byte fetch of the loop.
+const _: () = assert!(std::mem::size_of::<Hot>() == 12);
+
+/// A function as the hot loop sees it.
+#[derive(Debug)]
+pub(crate) struct HotFunc {
+    pub code: Box<[Hot]>,
+    /// Registers a frame of this function needs.
+    pub nregs: u32,
+}
+
+/// Lowers every function of a program.
+pub(crate) fn lower(funcs: &[Func]) -> Box<[HotFunc]> {
+    let plain = |f: u32| funcs.get(f as usize).is_some_and(|f| f.terminate.is_none());
+    funcs
+        .iter()
+        .enumerate()
+        .map(|(me, f)| {
+            let mut code: Vec<Hot> = f
+                .code
+                .iter()
+                .map(|op| lower_op(op, me as u32, &plain))
+                .collect();
+            fuse(&mut code);
+            HotFunc {
+                code: code.into_boxed_slice(),
+                nregs: u32::from(f.nregs),
+            }
+        })
+        .collect()
+}
+
+/// Replaces an instruction by a fused one that also runs the next
+/// instruction, for common pairs. The next instruction stays in place, so
+/// a jump to it (or a stop of the hot loop between the two) still runs it
+/// alone; the pc correspondence with the bytecode is kept.
+fn fuse(code: &mut [Hot]) {
+    for k in 0..code.len().saturating_sub(1) {
+        let fused = match (code[k], code[k + 1]) {
+            (Hot::AddI { dst, a, imm }, Hot::Call { .. }) => Hot::AddICall { dst, a, imm },
+            (Hot::AddI { dst, a, imm }, Hot::TailSelf { .. }) => Hot::AddITail { dst, a, imm },
+            (Hot::RemI { dst, a, imm }, Hot::TailSelf { .. }) => Hot::RemITail { dst, a, imm },
+            (Hot::Add { dst, a, b }, Hot::TailSelf { .. }) => Hot::AddTail { dst, a, b },
+            (Hot::Add { dst, a, b }, Hot::Return { .. }) => Hot::AddRet { dst, a, b },
+            (first, Hot::Return { .. }) => match unless_imm(first) {
+                Some((cmp, a, imm, to)) => Hot::RetIfI { cmp, a, imm, to },
+                None => continue,
+            },
+            _ => continue,
+        };
+        code[k] = fused;
+    }
+}
+
+/// The parts of a `Unless*I` branch.
+fn unless_imm(h: Hot) -> Option<(Cmp, Reg, i32, Label)> {
+    Some(match h {
+        Hot::UnlessEqI { a, imm, to } => (Cmp::Eq, a, imm, to),
+        Hot::UnlessNeI { a, imm, to } => (Cmp::Ne, a, imm, to),
+        Hot::UnlessLtI { a, imm, to } => (Cmp::Lt, a, imm, to),
+        Hot::UnlessLeI { a, imm, to } => (Cmp::Le, a, imm, to),
+        Hot::UnlessGtI { a, imm, to } => (Cmp::Gt, a, imm, to),
+        Hot::UnlessGeI { a, imm, to } => (Cmp::Ge, a, imm, to),
+        _ => return None,
+    })
+}
+
+fn lower_op(op: &Op, me: u32, plain: &impl Fn(u32) -> bool) -> Hot {
+    match *op {
+        Op::Move { dst, src } => Hot::Move { dst, src },
+        Op::Take { dst, src } => Hot::Take { dst, src },
+        Op::Int { dst, v } => Hot::Int { dst, v },
+        Op::Unit { dst } => Hot::Unit { dst },
+        Op::Bool { dst, v } => Hot::Bool { dst, v },
+        Op::Bin { op, dst, a, b } => match op {
+            Bin::Add => Hot::Add { dst, a, b },
+            Bin::Sub => Hot::Sub { dst, a, b },
+            Bin::Mul => Hot::Mul { dst, a, b },
+            Bin::Div => Hot::Div { dst, a, b },
+            Bin::Rem => Hot::Rem { dst, a, b },
+            Bin::Concat | Bin::Append => Hot::Slow,
+            cmp => match cmp_of(cmp) {
+                Some(cmp) => Hot::Cmp { cmp, dst, a, b },
+                None => Hot::Slow,
+            },
+        },
+        Op::AddImm { dst, a, imm } => Hot::AddI {
+            dst,
+            a,
+            imm: i32::from(imm),
+        },
+        Op::BinImm { op, dst, a, imm } => match op {
+            Bin::Add => Hot::AddI { dst, a, imm },
+            Bin::Sub => match imm.checked_neg() {
+                Some(imm) => Hot::AddI { dst, a, imm },
+                None => Hot::Slow,
+            },
+            Bin::Mul => Hot::MulI { dst, a, imm },
+            Bin::Div => Hot::DivI { dst, a, imm },
+            Bin::Rem => Hot::RemI { dst, a, imm },
+            Bin::Concat | Bin::Append => Hot::Slow,
+            cmp => match cmp_of(cmp) {
+                Some(cmp) => Hot::CmpI { cmp, dst, a, imm },
+                None => Hot::Slow,
+            },
+        },
+        Op::BranchNotImm { cmp, a, imm, to } => match cmp {
+            Cmp::Eq => Hot::UnlessEqI { a, imm, to },
+            Cmp::Ne => Hot::UnlessNeI { a, imm, to },
+            Cmp::Lt => Hot::UnlessLtI { a, imm, to },
+            Cmp::Le => Hot::UnlessLeI { a, imm, to },
+            Cmp::Gt => Hot::UnlessGtI { a, imm, to },
+            Cmp::Ge => Hot::UnlessGeI { a, imm, to },
+        },
+        Op::BranchNot { cmp, a, b, to } => match cmp {
+            Cmp::Eq => Hot::UnlessEq { a, b, to },
+            Cmp::Ne => Hot::UnlessNe { a, b, to },
+            Cmp::Lt => Hot::UnlessLt { a, b, to },
+            Cmp::Le => Hot::UnlessLe { a, b, to },
+            Cmp::Gt => Hot::UnlessGt { a, b, to },
+            Cmp::Ge => Hot::UnlessGe { a, b, to },
+        },
+        Op::Jump { to } => Hot::Jump { to },
+        Op::JumpIfNot { r, to } => Hot::JumpIfNot { r, to },
+        Op::JumpIf { r, to } => Hot::JumpIf { r, to },
+        Op::TestInt { r, v, fail } => Hot::TestInt { r, v, fail },
+        Op::Call {
+            dst, func, base, ..
+        } if plain(func) => Hot::Call { dst, func, base },
+        Op::TailCall { func, base, n } if plain(func) => {
+            if func == me {
+                Hot::TailSelf { base, n }
+            } else {
+                Hot::TailCall { func, base, n }
+            }
+        }
+        Op::Return { r } => Hot::Return { r },
+        _ => Hot::Slow,
+    }
+}
+
+fn cmp_of(op: Bin) -> Option<Cmp> {
+    Some(match op {
+        Bin::Eq => Cmp::Eq,
+        Bin::Ne => Cmp::Ne,
+        Bin::Lt => Cmp::Lt,
+        Bin::Le => Cmp::Le,
+        Bin::Gt => Cmp::Gt,
+        Bin::Ge => Cmp::Ge,
+        _ => return None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn func(code: Vec<Op>, terminate: Option<u32>) -> Func {
+        Func {
+            name: "f".into(),
+            arity: 1,
+            nregs: 4,
+            captures: Vec::new(),
+            code,
+            lines: Vec::new(),
+            file: 0,
+            terminate,
+        }
+    }
+
+    #[test]
+    fn lowering_is_one_for_one_and_specialises() {
+        let code = vec![
+            Op::BranchNotImm {
+                cmp: Cmp::Lt,
+                a: 0,
+                imm: 2,
+                to: 3,
+            },
+            Op::BinImm {
+                op: Bin::Sub,
+                dst: 1,
+                a: 0,
+                imm: 1,
+            },
+            Op::TailCall {
+                func: 0,
+                base: 1,
+                n: 1,
+            },
+            Op::Call {
+                dst: 2,
+                func: 1,
+                base: 3,
+                n: 1,
+            },
+            Op::Interp {
+                dst: 0,
+                base: 0,
+                n: 1,
+            },
+        ];
+        let funcs = vec![func(code, None), func(vec![], Some(0))];
+        let hot = lower(&funcs);
+        assert_eq!(hot[0].code.len(), funcs[0].code.len());
+        assert_eq!(
+            &*hot[0].code,
+            &[
+                Hot::UnlessLtI {
+                    a: 0,
+                    imm: 2,
+                    to: 3
+                },
+                // Fused with the tail call after it.
+                Hot::AddITail {
+                    dst: 1,
+                    a: 0,
+                    imm: -1
+                },
+                Hot::TailSelf { base: 1, n: 1 },
+                // The callee has a terminate body: the full interpreter
+                // records its arguments.
+                Hot::Slow,
+                Hot::Slow,
+            ]
+        );
+        assert_eq!(hot[0].nregs, 4);
+    }
+
+    #[test]
+    fn common_pairs_fuse_and_keep_their_second_half() {
+        // fib: if n < 2 do n else fib(n - 1) + fib(n - 2) end
+        let code = vec![
+            Op::BranchNotImm {
+                cmp: Cmp::Lt,
+                a: 0,
+                imm: 2,
+                to: 2,
+            },
+            Op::Return { r: 0 },
+            Op::AddImm {
+                dst: 3,
+                a: 0,
+                imm: -1,
+            },
+            Op::Call {
+                dst: 2,
+                func: 0,
+                base: 3,
+                n: 1,
+            },
+            Op::Bin {
+                op: Bin::Add,
+                dst: 4,
+                a: 2,
+                b: 3,
+            },
+            Op::Return { r: 4 },
+        ];
+        let hot = lower(&[func(code, None)]);
+        assert_eq!(
+            &*hot[0].code,
+            &[
+                Hot::RetIfI {
+                    cmp: Cmp::Lt,
+                    a: 0,
+                    imm: 2,
+                    to: 2
+                },
+                Hot::Return { r: 0 },
+                Hot::AddICall {
+                    dst: 3,
+                    a: 0,
+                    imm: -1
+                },
+                Hot::Call {
+                    dst: 2,
+                    func: 0,
+                    base: 3
+                },
+                Hot::AddRet { dst: 4, a: 2, b: 3 },
+                Hot::Return { r: 4 },
+            ]
+        );
+    }
+
+    #[test]
+    fn subtracting_the_smallest_immediate_stays_slow() {
+        let funcs = vec![func(
+            vec![Op::BinImm {
+                op: Bin::Sub,
+                dst: 0,
+                a: 0,
+                imm: i32::MIN,
+            }],
+            None,
+        )];
+        assert_eq!(&*lower(&funcs)[0].code, &[Hot::Slow]);
+    }
+}

@@ -172,7 +172,7 @@ impl Native {
     pub(super) fn plain_callee(&self) -> Option<u32> {
         match self {
             Native::List { plain, .. } => *plain,
-            Native::Wrap { .. } => None,
+            Native::Wrap { .. } | Native::Sort(_) => None,
         }
     }
 

@@ -1054,20 +1054,6 @@ fn fast(env: &Arc<Env>, m: &mut Machine, pos: &mut Pos, budget: &mut i64) -> Sto
                 };
                 call!(dst, callee, b)
             }
-            Hot::RetIfI { cmp, a, imm, to } => {
-                let Term::Int(x) = r!(a) else {
-                    break;
-                };
-                if !int_cmp(cmp, x, i64::from(imm)) {
-                    pc = to as usize;
-                    continue;
-                }
-                pc += 1;
-                let Some(&Hot::Return { r }) = code.get(pc) else {
-                    break;
-                };
-                ret!(r)
-            }
             Hot::AddRet { dst, a, b } => {
                 int2!(dst, a, b, |x, y| x.checked_add(y));
                 pc += 1;

@@ -169,14 +169,31 @@ pub fn main() -> ExitCode {
             return ExitCode::from(if e.use_stderr() { EXIT_USAGE } else { 0 });
         }
     };
-    match dispatch(cli.command) {
-        Ok(code) => code,
-        Err(e) => {
+    // Checking and compiling walk the syntax tree recursively, and a long
+    // operator chain is a deep tree: the command runs on a thread with a
+    // generous stack (only the pages it touches are committed).
+    let command = cli.command;
+    let done = std::thread::Builder::new()
+        .name("meshc".into())
+        .stack_size(COMMAND_STACK)
+        .spawn(move || dispatch(command))
+        .map(|t| t.join());
+    match done {
+        Ok(Ok(Ok(code))) => code,
+        Ok(Ok(Err(e))) => {
             eprintln!("error: {e}");
+            ExitCode::from(EXIT_USAGE)
+        }
+        Ok(Err(panic)) => std::panic::resume_unwind(panic),
+        Err(e) => {
+            eprintln!("error: cannot start the command's thread: {e}");
             ExitCode::from(EXIT_USAGE)
         }
     }
 }
+
+/// Stack size of the thread a command runs on (see [`main`]).
+const COMMAND_STACK: usize = 1 << 30;
 
 fn run_embedded(image: &[u8]) -> ExitCode {
     let program = match Program::decode(image) {
@@ -289,8 +306,8 @@ fn build(
     json: bool,
 ) -> Result<ExitCode, CliError> {
     if dir.is_file() {
-        return Err(project::ProjectError::NotSource {
-            path: format!("{} (build takes a project directory)", dir.display()),
+        return Err(project::ProjectError::BuildFile {
+            path: dir.display().to_string(),
         }
         .into());
     }

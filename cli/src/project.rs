@@ -26,6 +26,10 @@ pub enum ProjectError {
     ClusterTable { path: String },
     #[error("{path}: entrypoint `{entry}` is not supported; the entry point must be `main.mpl`")]
     Entrypoint { path: String, entry: String },
+    #[error(
+        "{path}: `meshc build` takes a project directory (mesh.toml and main.mpl), not a file; `meshc run {path}` runs one file"
+    )]
+    BuildFile { path: String },
     #[error("{dir}: no main.mpl (a project needs `main.mpl` with `fn main()`)")]
     NoMain { dir: String },
 }

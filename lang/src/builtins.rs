@@ -235,12 +235,28 @@ pub static BUILTINS: &[Builtin] = &[
     f("List.nth", "Fun(List<a>, Int) -> a"),
     f("List.last", "Fun(List<a>) -> a"),
     f("List.flatten", "Fun(List<List<a>>) -> List<a>"),
+    // `List.sort(xs, cmp)` (upstream's comparator form: negative, zero or
+    // positive `Int`); the checker picks this row for two arguments.
+    f(
+        "List.sort_with",
+        "Fun(List<a>, Fun(a, a) -> Int) -> List<a>",
+    ),
+    // Math (upstream's module): `abs`/`min`/`max` take Int or Float (the
+    // checker adds the numeric constraint), the rest Float.
+    f("Math.abs", "Fun(a) -> a"),
+    f("Math.min", "Fun(a, a) -> a"),
+    f("Math.max", "Fun(a, a) -> a"),
+    f("Math.pow", "Fun(Float, Float) -> Float"),
+    f("Math.sqrt", "Fun(Float) -> Float"),
+    f("Math.floor", "Fun(Float) -> Int"),
+    f("Math.ceil", "Fun(Float) -> Int"),
+    f("Math.round", "Fun(Float) -> Int"),
 ];
 
 /// Modules whose functions are built in.
 pub const BUILTIN_MODULES: &[&str] = &[
     "IO", "String", "Int", "Float", "List", "Map", "Set", "Option", "Result", "Env", "Process",
-    "Timer", "Node", "Global", "MeshTest",
+    "Timer", "Node", "Global", "MeshTest", "Math",
 ];
 
 /// `send`, which the VM runs without going through the table (it is on

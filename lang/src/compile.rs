@@ -743,13 +743,24 @@ impl<'c, 'h> FnGen<'c, 'h> {
                 }
                 self.ret_if(dest, r);
             }
-            ExprKind::Field { expr, index, .. } => {
+            ExprKind::Field {
+                expr,
+                ty,
+                index,
+                name: field,
+            } => {
                 let src = self.operand(expr);
+                let name = self.c.type_name(*ty);
+                let name = self.c.atom(&name);
+                let field = self.c.atom(field);
                 let r = self.target(dest);
-                self.emit(Op::Elem {
+                self.at(e.span);
+                self.emit(Op::Field {
                     dst: r,
                     src,
                     idx: *index as u16,
+                    name,
+                    field,
                 });
                 self.ret_if(dest, r);
             }

@@ -414,6 +414,22 @@ pub(crate) static IMPLS: &[(&str, Impl)] = &[
         val(opt(parse_float(c.str(0)?).map(Term::Float)))
     }),
     ("Float.sqrt", |c| val(c.float(0)?.sqrt())),
+    // Math: `abs`/`min`/`max` on Int or Float (the checker makes sure).
+    ("Math.abs", |c| match c.arg(0) {
+        Term::Int(v) => val(v.checked_abs().ok_or(Fault::Overflow { op: "Math.abs" })?),
+        Term::Float(x) => val(x.abs()),
+        other => Err(Fault::Type {
+            op: "Math.abs",
+            got: other.kind_name(),
+        }),
+    }),
+    ("Math.min", |c| num_pick(c, "Math.min", false)),
+    ("Math.max", |c| num_pick(c, "Math.max", true)),
+    ("Math.pow", |c| val(c.float(0)?.powf(c.float(1)?))),
+    ("Math.sqrt", |c| val(c.float(0)?.sqrt())),
+    ("Math.floor", |c| val(float_to_int(c.float(0)?.floor())?)),
+    ("Math.ceil", |c| val(float_to_int(c.float(0)?.ceil())?)),
+    ("Math.round", |c| val(float_to_int(c.float(0)?.round())?)),
     // List
     ("List.new", |_| val(List::new())),
     ("List.length", |c| val(c.list(0)?.len() as i64)),
@@ -471,6 +487,14 @@ pub(crate) static IMPLS: &[(&str, Impl)] = &[
     ("List.reverse", |c| {
         let l = c.list(0)?;
         val(l.iter().rev().cloned().collect::<List>())
+    }),
+    ("List.sort_with", |c| {
+        let f = c.arg(1);
+        let l = c.list(0)?;
+        Ok(match Native::sort(&l, f) {
+            Some(n) => Ret::Native(n),
+            None => Ret::Value(Term::List(l)),
+        })
     }),
     ("List.sort", |c| {
         let mut l = c.list(0)?;
@@ -779,6 +803,18 @@ fn parse_float(s: &str) -> Option<f64> {
         s.parse::<f64>().ok()
     } else {
         None
+    }
+}
+
+/// `Math.min` / `Math.max` of two Ints or two Floats.
+fn num_pick(c: &mut Call<'_, '_>, op: &'static str, max: bool) -> Result<Ret, Fault> {
+    match (c.arg(0), c.arg(1)) {
+        (Term::Int(a), Term::Int(b)) => val(if max { a.max(b) } else { a.min(b) }),
+        (Term::Float(a), Term::Float(b)) => val(if max { a.max(b) } else { a.min(b) }),
+        (a, _) => Err(Fault::Type {
+            op,
+            got: a.kind_name(),
+        }),
     }
 }
 

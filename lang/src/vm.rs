@@ -205,6 +205,12 @@ pub enum Fault {
     Index { index: i64, len: usize },
     #[error("key not found: {key}")]
     MissingKey { key: String },
+    #[error("`.{field}` of a `{strukt}` read on {value}")]
+    Field {
+        field: &'static str,
+        strukt: &'static str,
+        value: String,
+    },
     #[error("no case clause matched {value}")]
     CaseClause { value: String },
     #[error("no clause of {func} matched the arguments ({args})")]

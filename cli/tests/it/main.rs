@@ -194,6 +194,15 @@ fn usage_errors_exit_2() {
         "{}",
         text(&o.stderr)
     );
+    // `build` of one file says to build a directory or run the file.
+    let f = dir.path().join("one.mpl");
+    fs::write(&f, "fn main() = ()\n").unwrap();
+    let o = meshc().arg("build").arg(&f).output().unwrap();
+    assert_eq!(code(&o), 2);
+    let err = text(&o.stderr);
+    assert!(err.contains("takes a project directory"), "{err}");
+    assert!(err.contains("meshc run"), "{err}");
+    assert!(!err.contains("not a Mesh source file"), "{err}");
 }
 
 #[test]
@@ -283,6 +292,27 @@ fn run_a_single_file_with_arguments() {
         "{}",
         text(&o.stderr)
     );
+}
+
+/// A 1000-operator expression (the most one expression may chain) checks,
+/// compiles and runs: the compiler's recursion over its deep tree has the
+/// stack it needs.
+#[test]
+fn a_long_operator_chain_compiles_and_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("chain.mpl");
+    let sum = vec!["1"; 1001].join(" + ");
+    let pipes = " |> inc()".repeat(1000);
+    fs::write(
+        &f,
+        format!(
+            "fn inc(x :: Int) -> Int = x + 1\n\nfn main() do\n  let a = {sum}\n  let b = 0{pipes}\n  println(\"${{a}} ${{b}}\")\nend\n"
+        ),
+    )
+    .unwrap();
+    let o = meshc().arg("run").arg(&f).output().unwrap();
+    assert_eq!(code(&o), 0, "{}", text(&o.stderr));
+    assert_eq!(text(&o.stdout), "1001 1000\n");
 }
 
 /// `IO.read_line()` answers `Ok(line)` per line of stdin (without its

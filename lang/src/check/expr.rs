@@ -982,12 +982,20 @@ impl Checker<'_> {
                 )
             }
             Res::Builtin(b) => {
+                // `List.sort(xs, cmp)`, upstream's comparator form.
+                let b = match builtins::lookup("List.sort_with") {
+                    Some(with) if b.get().name == "List.sort" && args.len() == 2 => with,
+                    _ => b,
+                };
                 if let Some(Special::Spawn { fun_index }) = b.get().special {
                     return self.spawn_call(cx, b, fun_index, args, &name, span);
                 }
                 let s = self.builtin_scheme(b);
                 let t = self.u.instantiate(&s);
                 let (args, ret) = self.call_args(cx, &t, args, &name, span);
+                if let op @ ("Math.abs" | "Math.min" | "Math.max") = b.get().name {
+                    self.numeric(&ret, op, span);
+                }
                 mk(
                     H::Call {
                         callee: Callee::Builtin(b),

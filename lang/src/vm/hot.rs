@@ -200,13 +200,6 @@ pub(crate) enum Hot {
         a: Reg,
         imm: i32,
     },
-    /// `Unless*I` whose fall-through is the `Return` that follows.
-    RetIfI {
-        cmp: Cmp,
-        a: Reg,
-        imm: i32,
-        to: Label,
-    },
     /// `Add`, then the `Return` that follows.
     AddRet {
         dst: Reg,
@@ -277,27 +270,10 @@ fn fuse(code: &mut [Hot]) {
             (Hot::RemI { dst, a, imm }, Hot::TailSelf { .. }) => Hot::RemITail { dst, a, imm },
             (Hot::Add { dst, a, b }, Hot::TailSelf { .. }) => Hot::AddTail { dst, a, b },
             (Hot::Add { dst, a, b }, Hot::Return { .. }) => Hot::AddRet { dst, a, b },
-            (first, Hot::Return { .. }) => match unless_imm(first) {
-                Some((cmp, a, imm, to)) => Hot::RetIfI { cmp, a, imm, to },
-                None => continue,
-            },
             _ => continue,
         };
         code[k] = fused;
     }
-}
-
-/// The parts of a `Unless*I` branch.
-fn unless_imm(h: Hot) -> Option<(Cmp, Reg, i32, Label)> {
-    Some(match h {
-        Hot::UnlessEqI { a, imm, to } => (Cmp::Eq, a, imm, to),
-        Hot::UnlessNeI { a, imm, to } => (Cmp::Ne, a, imm, to),
-        Hot::UnlessLtI { a, imm, to } => (Cmp::Lt, a, imm, to),
-        Hot::UnlessLeI { a, imm, to } => (Cmp::Le, a, imm, to),
-        Hot::UnlessGtI { a, imm, to } => (Cmp::Gt, a, imm, to),
-        Hot::UnlessGeI { a, imm, to } => (Cmp::Ge, a, imm, to),
-        _ => return None,
-    })
 }
 
 fn lower_op(op: &Op, me: u32, plain: &impl Fn(u32) -> bool) -> Hot {
@@ -496,8 +472,8 @@ mod tests {
         assert_eq!(
             &*hot[0].code,
             &[
-                Hot::RetIfI {
-                    cmp: Cmp::Lt,
+                // Not fused: in a loop the branch is the hot path.
+                Hot::UnlessLtI {
                     a: 0,
                     imm: 2,
                     to: 2

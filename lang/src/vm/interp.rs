@@ -1078,20 +1078,6 @@ fn fast(env: &Arc<Env>, m: &mut Machine, pos: &mut Pos, budget: &mut i64) -> Sto
                 };
                 call!(dst, callee, b)
             }
-            Hot::RetIfI { cmp, a, imm, to } => {
-                let Term::Int(x) = r!(a) else {
-                    break;
-                };
-                if !int_cmp(cmp, x, i64::from(imm)) {
-                    pc = to as usize;
-                    continue;
-                }
-                pc += 1;
-                let Some(&Hot::Return { r }) = code.get(pc) else {
-                    break;
-                };
-                ret!(r)
-            }
             Hot::AddRet { dst, a, b } => {
                 int2!(dst, a, b, |x, y| x.checked_add(y));
                 pc += 1;
@@ -1586,6 +1572,26 @@ fn step(
             }
             Op::Elem { dst, src, idx } => {
                 let v = elem(&r!(src), idx);
+                r!(dst) = v;
+            }
+            Op::Field {
+                dst,
+                src,
+                idx,
+                name,
+                field,
+            } => {
+                let v = match &r!(src) {
+                    Term::Struct(st) if st.name == env.image.atom(name) => {
+                        st.fields.get(usize::from(idx)).cloned()
+                    }
+                    _ => None,
+                };
+                let v = tri!(v.ok_or_else(|| Fault::Field {
+                    field: env.image.atom(field).as_str(),
+                    strukt: env.image.atom(name).as_str(),
+                    value: display::to_string(&r!(src)),
+                }));
                 r!(dst) = v;
             }
             Op::Index { dst, src, idx } => {

@@ -1,6 +1,5 @@
 # Instruction pairs the VM runs fused (arithmetic then call, tail call
-# or return; a comparison whose other branch returns), run long enough
-# to cross many reduction-budget boundaries.
+# or return), run long enough to cross many reduction-budget boundaries.
 fn fib(n :: Int) -> Int do
   if n < 2 do
     n

@@ -1754,7 +1754,11 @@ fn step(
                     m.regs[base..end.min(m.regs.len())].to_vec()
                 });
                 let got = if filter == Filter::Any {
-                    c.receive(|_| true, after)
+                    // The actor-loop receive: a plain pop of the mailbox.
+                    match after {
+                        None => c.receive_any().map_or(Received::Pending, Received::Msg),
+                        Some(_) => c.receive(|_| true, after),
+                    }
                 } else {
                     c.receive(|msg| accepts(env, matcher, msg, frame.as_deref()), after)
                 };

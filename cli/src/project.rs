@@ -26,6 +26,10 @@ pub enum ProjectError {
     ClusterTable { path: String },
     #[error("{path}: entrypoint `{entry}` is not supported; the entry point must be `main.mpl`")]
     Entrypoint { path: String, entry: String },
+    #[error(
+        "{path}: `meshc build` takes a project directory (mesh.toml and main.mpl), not a file; `meshc run {path}` runs one file"
+    )]
+    BuildFile { path: String },
     #[error("{dir}: no main.mpl (a project needs `main.mpl` with `fn main()`)")]
     NoMain { dir: String },
 }
@@ -101,6 +105,17 @@ pub fn load(path: &Path) -> Result<Project, ProjectError> {
             display: vec![path.display().to_string()],
         });
     }
+    load_dir(path, true)
+}
+
+/// Loads the project in directory `path`; with `require_main`, a missing
+/// `main.mpl` is an error (`meshc test` runs projects of modules only).
+pub fn load_dir(path: &Path, require_main: bool) -> Result<Project, ProjectError> {
+    if !path.is_dir() {
+        return Err(ProjectError::Missing {
+            path: path.display().to_string(),
+        });
+    }
     let manifest_path = path.join("mesh.toml");
     let mut name = None;
     if manifest_path.exists() {
@@ -131,9 +146,9 @@ pub fn load(path: &Path) -> Result<Project, ProjectError> {
         name = Some(m.package.name);
     }
     let mut files = Vec::new();
-    collect(path, path, &mut files)?;
+    collect(path, path, &is_module, &mut files)?;
     files.sort();
-    if !files.iter().any(|(p, _)| p == "main.mpl") {
+    if require_main && !files.iter().any(|(p, _)| p == "main.mpl") {
         return Err(ProjectError::NoMain {
             dir: path.display().to_string(),
         });
@@ -156,7 +171,20 @@ pub fn load(path: &Path) -> Result<Project, ProjectError> {
     })
 }
 
-fn collect(base: &Path, dir: &Path, out: &mut Vec<(String, String)>) -> Result<(), ProjectError> {
+/// A module file name: `.mpl` but not `*.test.mpl`.
+fn is_module(fname: &str) -> bool {
+    fname.ends_with(".mpl") && !fname.ends_with(".test.mpl")
+}
+
+/// Every file under `base` whose name `keep` accepts, as (path relative
+/// to `base` with `/` separators, text); hidden entries and `target/` are
+/// skipped.
+pub fn collect(
+    base: &Path,
+    dir: &Path,
+    keep: &dyn Fn(&str) -> bool,
+    out: &mut Vec<(String, String)>,
+) -> Result<(), ProjectError> {
     let entries = fs::read_dir(dir).map_err(io(dir))?;
     for e in entries {
         let p = e.map_err(io(dir))?.path();
@@ -165,8 +193,8 @@ fn collect(base: &Path, dir: &Path, out: &mut Vec<(String, String)>) -> Result<(
             continue;
         }
         if p.is_dir() {
-            collect(base, &p, out)?;
-        } else if fname.ends_with(".mpl") && !fname.ends_with(".test.mpl") {
+            collect(base, &p, keep, out)?;
+        } else if keep(fname) {
             let rel = p
                 .strip_prefix(base)
                 .unwrap_or(&p)

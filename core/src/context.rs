@@ -134,6 +134,23 @@ impl<'a> Cx<'a> {
         self.sched.send_message(to, msg.into());
     }
 
+    /// [`Cx::send`], except that a message for another node's process
+    /// that cannot cross (it holds a closure or another opaque value, or
+    /// nests too deep) is refused with the reason instead of being dropped
+    /// on the way. Nothing is sent then. To a local pid it never fails.
+    pub fn try_send(
+        &mut self,
+        to: Pid,
+        msg: impl Into<Term>,
+    ) -> Result<(), crate::dist::term_codec::EncodeError> {
+        let msg = msg.into();
+        if !to.is_local() {
+            crate::dist::term_codec::check_sendable(&msg)?;
+        }
+        self.sched.send_message(to, msg);
+        Ok(())
+    }
+
     /// Selective receive: take the first message `pred` accepts.
     ///
     /// `after` is the timeout, measured from the first call that found

@@ -182,6 +182,13 @@ pub enum WaitOutcome {
     TimedOut,
 }
 
+/// Stack of a scheduler thread. Processes keep no frames on it, but
+/// dropping, comparing or showing a deeply nested value (a user-defined
+/// list of 100,000 cells is a chain of variants) recurses once per level;
+/// the default 2 MiB ran out at about 10,000 levels. Only the pages used
+/// are committed.
+const SCHED_STACK: usize = 256 << 20;
+
 /// A running runtime. Dropping it shuts it down.
 #[derive(Debug)]
 pub struct Runtime {
@@ -225,6 +232,7 @@ impl Runtime {
             let cpu = (!cpus.is_empty()).then(|| cpus[i % cpus.len()]);
             let spawned = std::thread::Builder::new()
                 .name(format!("mesh-sched-{i}"))
+                .stack_size(SCHED_STACK)
                 .spawn(move || {
                     if let Some(cpu) = cpu {
                         crate::affinity::pin_current(cpu);

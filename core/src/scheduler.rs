@@ -412,8 +412,36 @@ impl Scheduler {
                 self.dirty.push(d);
             }
             out.push(Envelope { to, sig });
+        } else {
+            // A scheduler index this runtime does not have: no such
+            // process, so links and monitors fire at once with `noproc`.
+            self.no_such_process(to, sig);
         }
-        // A scheduler index this runtime does not have: no such process.
+    }
+
+    /// A link or monitor aimed at a pid that cannot name a process here
+    /// (an unknown scheduler index) fails as for a dead process.
+    #[cold]
+    fn no_such_process(&mut self, to: Pid, sig: Signal) {
+        match sig {
+            Signal::Link { from } => self.signal(
+                from,
+                Signal::Exit {
+                    from: to,
+                    reason: reason::noproc(),
+                    kind: ExitKind::Link,
+                },
+            ),
+            Signal::Monitor { from, mref } => self.signal(
+                from,
+                Signal::Down {
+                    mref,
+                    from: to,
+                    reason: reason::noproc(),
+                },
+            ),
+            _ => {}
+        }
     }
 
     /// Signals to processes on nodes this runtime is not connected to.

@@ -495,3 +495,16 @@ pub enum PatternKind {
     /// Produced by error recovery.
     Error,
 }
+
+/// A test of a `*.test.mpl` file: what `meshc test` runs (see
+/// `parser::parse_test_file`, which lowers tests to functions).
+#[derive(Clone, Debug, PartialEq)]
+pub struct TestDecl {
+    /// The test's name, after its groups' names: `group > name`.
+    pub name: String,
+    /// The generated function that runs the setups and the test body.
+    pub func: String,
+    /// Generated teardown functions, run in this order after the test.
+    pub teardowns: Vec<String>,
+    pub span: Span,
+}

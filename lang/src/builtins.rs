@@ -74,7 +74,7 @@ pub static BUILTINS: &[Builtin] = &[
     f("IO.println", "Fun(String) -> ()"),
     f("IO.print", "Fun(String) -> ()"),
     f("IO.eprintln", "Fun(String) -> ()"),
-    f("IO.read_line", "Fun() -> String"),
+    f("IO.read_line", "Fun() -> Result<String, String>"),
     // 12: String
     f("String.length", "Fun(String) -> Int"),
     f("String.split", "Fun(String, String) -> List<String>"),
@@ -209,12 +209,54 @@ pub static BUILTINS: &[Builtin] = &[
     f("Global.register", "Fun(String, Pid) -> Result<(), String>"),
     f("Global.whereis", "Fun(String) -> Pid"),
     f("Global.unregister", "Fun(String) -> ()"),
+    // 125: MeshTest: assertions of `*.test.mpl` files (see `testing`)
+    f("MeshTest.assert", "Fun(Bool, String) -> ()"),
+    f("MeshTest.assert_eq", "Fun(a, a) -> ()"),
+    f("MeshTest.assert_ne", "Fun(a, a) -> ()"),
+    f("MeshTest.fail", "Fun(String) -> a"),
+    // 129: internal rows the compiler emits (a `$` name cannot be written
+    // in source). Services: `(pid, handler, ["Service.op",] args...)`; see
+    // `stdlib/process.rs` for the protocol.
+    f("$service_call", "Fun(Pid, Int) -> Ref"),
+    f("$service_await", "Fun(Ref, String) -> a"),
+    f("$service_cast", "Fun(Pid, Int) -> ()"),
+    // A supervisor value from its constant description.
+    f("$supervisor", "Fun(a) -> b"),
+    // `Process.is_alive` as a probe and its answer.
+    f("$alive_probe", "Fun(Pid) -> a"),
+    f("$alive_await", "Fun(a) -> Bool"),
+    // Upstream's names for rows above (programs written for upstream run
+    // unchanged): `Set.add`/`remove` are `put`/`delete`, `to_upper`/
+    // `to_lower` are `upcase`/`downcase`, `List.nth` is `List.get`.
+    f("Set.add", "Fun(Set<a>, a) -> Set<a>"),
+    f("Set.remove", "Fun(Set<a>, a) -> Set<a>"),
+    f("String.to_upper", "Fun(String) -> String"),
+    f("String.to_lower", "Fun(String) -> String"),
+    f("List.nth", "Fun(List<a>, Int) -> a"),
+    f("List.last", "Fun(List<a>) -> a"),
+    f("List.flatten", "Fun(List<List<a>>) -> List<a>"),
+    // `List.sort(xs, cmp)` (upstream's comparator form: negative, zero or
+    // positive `Int`); the checker picks this row for two arguments.
+    f(
+        "List.sort_with",
+        "Fun(List<a>, Fun(a, a) -> Int) -> List<a>",
+    ),
+    // Math (upstream's module): `abs`/`min`/`max` take Int or Float (the
+    // checker adds the numeric constraint), the rest Float.
+    f("Math.abs", "Fun(a) -> a"),
+    f("Math.min", "Fun(a, a) -> a"),
+    f("Math.max", "Fun(a, a) -> a"),
+    f("Math.pow", "Fun(Float, Float) -> Float"),
+    f("Math.sqrt", "Fun(Float) -> Float"),
+    f("Math.floor", "Fun(Float) -> Int"),
+    f("Math.ceil", "Fun(Float) -> Int"),
+    f("Math.round", "Fun(Float) -> Int"),
 ];
 
 /// Modules whose functions are built in.
 pub const BUILTIN_MODULES: &[&str] = &[
     "IO", "String", "Int", "Float", "List", "Map", "Set", "Option", "Result", "Env", "Process",
-    "Timer", "Node", "Global",
+    "Timer", "Node", "Global", "MeshTest", "Math",
 ];
 
 impl BuiltinId {

@@ -1493,7 +1493,21 @@ impl<'a> Checker<'a> {
                 }
                 true
             }
-            Type::Var(_) => false,
+            // The operand is still open: the enclosing function's return
+            // type decides (`fn f(r) do let v = r? ... Ok(v) end`).
+            Type::Var(_) => match self.u.shallow(ret) {
+                Type::Named(TypeId::RESULT, args) if args.len() == 2 => {
+                    let want = Type::result(result.clone(), args[1].clone());
+                    self.unify_at(inner, &want, span);
+                    true
+                }
+                Type::Named(TypeId::OPTION, args) if args.len() == 1 => {
+                    let want = Type::option(result.clone());
+                    self.unify_at(inner, &want, span);
+                    true
+                }
+                _ => false,
+            },
             _ => {
                 let t = self.show(inner);
                 self.err(

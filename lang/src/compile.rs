@@ -12,12 +12,14 @@
 //! ([`Options::optimize`]) folds constant expressions and uses
 //! immediate-operand arithmetic.
 //!
-//! What the VM cannot run yet (services, supervisors, distribution, the
-//! builtins of later issues) is reported as an `E0309` diagnostic at its
-//! span, never miscompiled.
+//! Services and supervisors are lowered in [`service`] and [`supervisor`].
+//! What the VM cannot run (a map pattern whose key is not a literal) is
+//! reported as an `E0309` diagnostic at its span, never miscompiled.
 
 pub mod bytecode;
 mod fold;
+mod service;
+mod supervisor;
 mod uses;
 
 use std::collections::HashMap;
@@ -39,11 +41,12 @@ pub struct Options {
     pub optimize: bool,
 }
 
-/// Builtins the VM does not implement yet, with the issue that brings them.
-fn unsupported_builtin(name: &str) -> bool {
-    name.starts_with("Node.")
-        || name.starts_with("Global.")
-        || matches!(name, "spawn_link" | "Process.is_alive")
+/// `Process.is_alive` is a probe and its answer (see `stdlib/process.rs`).
+const IS_ALIVE: &str = "Process.is_alive";
+
+/// The id of an internal builtin row (the table always has it).
+fn internal_builtin(name: &str) -> u16 {
+    crate::builtins::lookup(name).map_or(u16::MAX, |b| b.0)
 }
 
 /// Compiles a checked program. `sources` maps the program's file ids to
@@ -70,17 +73,9 @@ pub fn compile(
         int_consts: HashMap::new(),
         builtin_wrappers: HashMap::new(),
         diags: Vec::new(),
+        services: HashMap::new(),
+        supervisors: HashMap::new(),
     };
-    for s in &program.services {
-        c.diags.push(Diagnostic::error(
-            Code::Unsupported,
-            program.functions[s.init.0 as usize].span,
-            format!(
-                "service `{}` cannot run yet: services are not supported by this VM",
-                s.name
-            ),
-        ));
-    }
     // Global functions keep their ids as function indices.
     for f in &program.functions {
         c.out.funcs.push(Func {
@@ -94,15 +89,9 @@ pub fn compile(
             terminate: None,
         });
     }
+    c.services = c.lower_services();
+    c.supervisors = c.lower_supervisors();
     for f in &program.functions {
-        if matches!(
-            f.kind,
-            hir::FnKind::ServiceInit(_)
-                | hir::FnKind::Handler { .. }
-                | hir::FnKind::ServiceHelper(_)
-        ) {
-            continue;
-        }
         let func = FnGen::new(&mut c, &f.qualified_name, f.arity, &f.locals, f.span).function(
             &f.clauses,
             &[],
@@ -150,6 +139,10 @@ struct Compiler<'h> {
     int_consts: HashMap<i64, u32>,
     builtin_wrappers: HashMap<BuiltinId, u32>,
     diags: Vec<Diagnostic>,
+    /// Generated functions of each service.
+    services: HashMap<hir::ServiceId, service::ServiceFns>,
+    /// The description constant of each supervisor.
+    supervisors: HashMap<hir::SupervisorId, u32>,
 }
 
 impl Compiler<'_> {
@@ -237,12 +230,24 @@ impl Compiler<'_> {
         }
         let b = id.get();
         let n = u16::try_from(b.arity()).unwrap_or(0);
-        let func = Func {
-            name: b.name.to_string(),
-            arity: n,
-            nregs: n + 1,
-            captures: Vec::new(),
-            code: vec![
+        let code = if b.name == IS_ALIVE {
+            vec![
+                Op::Builtin {
+                    dst: n,
+                    id: internal_builtin("$alive_probe"),
+                    base: 0,
+                    n,
+                },
+                Op::Builtin {
+                    dst: n,
+                    id: internal_builtin("$alive_await"),
+                    base: n,
+                    n: 1,
+                },
+                Op::Return { r: n },
+            ]
+        } else {
+            vec![
                 Op::Builtin {
                     dst: n,
                     id: id.0,
@@ -250,7 +255,14 @@ impl Compiler<'_> {
                     n,
                 },
                 Op::Return { r: n },
-            ],
+            ]
+        };
+        let func = Func {
+            name: b.name.to_string(),
+            arity: n,
+            nregs: n + 1,
+            captures: Vec::new(),
+            code,
             lines: Vec::new(),
             file: 0,
             terminate: None,
@@ -584,18 +596,13 @@ impl<'c, 'h> FnGen<'c, 'h> {
                 self.ret_if(dest, r);
             }
             ExprKind::Builtin(b) => {
-                if unsupported_builtin(b.get().name) {
-                    self.c.unsupported(e.span, format!("`{}`", b.get().name));
-                }
                 let f = self.c.builtin_wrapper(*b);
                 let idx = self.konst(Const::Fn(f));
                 let r = self.target(dest);
                 self.emit(Op::Const { dst: r, idx });
                 self.ret_if(dest, r);
             }
-            ExprKind::Supervisor(_) => {
-                self.c.unsupported(e.span, "a supervisor");
-            }
+            ExprKind::Supervisor(id) => self.supervisor_value(*id, dest),
             ExprKind::Interp(parts) => {
                 let base = self.temps(parts.len());
                 for (i, p) in parts.iter().enumerate() {
@@ -736,13 +743,24 @@ impl<'c, 'h> FnGen<'c, 'h> {
                 }
                 self.ret_if(dest, r);
             }
-            ExprKind::Field { expr, index, .. } => {
+            ExprKind::Field {
+                expr,
+                ty,
+                index,
+                name: field,
+            } => {
                 let src = self.operand(expr);
+                let name = self.c.type_name(*ty);
+                let name = self.c.atom(&name);
+                let field = self.c.atom(field);
                 let r = self.target(dest);
-                self.emit(Op::Elem {
+                self.at(e.span);
+                self.emit(Op::Field {
                     dst: r,
                     src,
                     idx: *index as u16,
+                    name,
+                    field,
                 });
                 self.ret_if(dest, r);
             }
@@ -910,22 +928,35 @@ impl<'c, 'h> FnGen<'c, 'h> {
             }
             Callee::Builtin(b) => {
                 let name = b.get().name;
-                if unsupported_builtin(name) {
-                    self.c.unsupported(e.span, format!("`{name}`"));
-                }
                 let base = self.args(args);
                 let r = self.target(dest);
                 self.at(e.span);
-                self.emit(Op::Builtin {
-                    dst: r,
-                    id: b.0,
-                    base,
-                    n: args.len() as u16,
-                });
+                if name == IS_ALIVE {
+                    let probe = self.temp();
+                    self.emit(Op::Builtin {
+                        dst: probe,
+                        id: internal_builtin("$alive_probe"),
+                        base,
+                        n: args.len() as u16,
+                    });
+                    self.emit(Op::Builtin {
+                        dst: r,
+                        id: internal_builtin("$alive_await"),
+                        base: probe,
+                        n: 1,
+                    });
+                } else {
+                    self.emit(Op::Builtin {
+                        dst: r,
+                        id: b.0,
+                        base,
+                        n: args.len() as u16,
+                    });
+                }
                 self.ret_if(dest, r);
             }
             Callee::ServiceStart(_) | Callee::ServiceOp { .. } => {
-                self.c.unsupported(e.span, "calling a service");
+                self.service_call(e, callee, args, dest);
             }
         }
     }

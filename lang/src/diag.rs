@@ -66,6 +66,8 @@ codes! {
     UnterminatedComment = "E0003",
     /// A malformed or out-of-range number literal.
     BadNumber = "E0004",
+    /// A malformed `\u{...}` escape in a string.
+    BadEscape = "E0005",
     /// The parser found a token it cannot use here.
     UnexpectedToken = "E0100",
     /// Nesting deeper than the parser's limit.
@@ -74,6 +76,9 @@ codes! {
     BadPipe = "E0102",
     /// An unknown or misplaced `@attribute`.
     BadAttribute = "E0103",
+    /// A malformed test item or assertion in a `*.test.mpl` file, or a test
+    /// item outside one.
+    BadTest = "E0104",
     /// An import or qualified name naming no module.
     UnknownModule = "E0200",
     /// Modules importing each other in a cycle.

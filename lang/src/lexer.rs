@@ -435,6 +435,10 @@ impl<'a> Lexer<'a> {
         } else {
             match text.parse::<i64>() {
                 Ok(n) => TokenKind::Int(n),
+                // 2^63 fits only negated (`-9223372036854775808`): it is
+                // lexed as `i64::MIN`, which no other literal gives, and the
+                // parser accepts it only right after a prefix `-`.
+                Err(_) if text == "9223372036854775808" => TokenKind::Int(i64::MIN),
                 Err(_) => {
                     self.error(
                         Code::BadNumber,
@@ -495,14 +499,40 @@ impl<'a> Lexer<'a> {
     }
 
     fn escape(&mut self, lit: &mut String) {
+        let start = self.pos;
         self.pos += 1;
         match self.bump() {
+            Some('u') if self.peek() == Some('{') => self.unicode_escape(start, lit),
             Some('n') => lit.push('\n'),
             Some('t') => lit.push('\t'),
             Some('r') => lit.push('\r'),
             Some('0') => lit.push('\0'),
             Some(other) => lit.push(other),
             None => {}
+        }
+    }
+
+    /// After `\u` at `{`: `\u{1F389}`, 1 to 6 hex digits naming a Unicode
+    /// scalar value (as upstream). `start` is the backslash.
+    fn unicode_escape(&mut self, start: usize, lit: &mut String) {
+        self.pos += 1;
+        let digits = self.take_while(|c| c.is_ascii_hexdigit()).to_string();
+        let closed = self.peek() == Some('}');
+        if closed {
+            self.pos += 1;
+        }
+        let c = u32::from_str_radix(&digits, 16)
+            .ok()
+            .filter(|_| closed && (1..=6).contains(&digits.len()))
+            .and_then(char::from_u32);
+        match c {
+            Some(c) => lit.push(c),
+            None => self.error(
+                Code::BadEscape,
+                start,
+                self.pos,
+                "a `\\u{...}` escape needs 1 to 6 hex digits naming a Unicode character, then `}`",
+            ),
         }
     }
 
@@ -820,6 +850,10 @@ mod tests {
             vec![lit("a\n\t\r\0\\\"q"), T::Eof]
         );
         assert_eq!(kinds(r#""""#), vec![lit(""), T::Eof]);
+        assert_eq!(
+            kinds(r#""\u{1F389}\u{e9}\u{41}""#),
+            vec![lit("\u{1F389}\u{e9}A"), T::Eof]
+        );
         assert_eq!(kinds(r#""cost: $5 #1""#), vec![lit("cost: $5 #1"), T::Eof]);
     }
 

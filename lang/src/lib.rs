@@ -4,7 +4,8 @@
 //! (project discovery, imports, visibility) → [`check`] (names, arity,
 //! Hindley–Milner types) → [`hir`] (a resolved, typed tree a bytecode
 //! compiler consumes). Errors are [`diag::Diagnostic`] values with spans,
-//! rendered once by the caller. Nothing here reads files: callers pass
+//! rendered once by the caller. [`testing`] compiles and runs the tests of
+//! `*.test.mpl` files (`meshc test`). Nothing here reads files: callers pass
 //! `(path, source)` pairs.
 #![forbid(unsafe_code)]
 
@@ -20,6 +21,7 @@ pub mod parser;
 pub mod run;
 pub mod source;
 mod stdlib;
+pub mod testing;
 pub mod token;
 pub mod types;
 pub mod vm;

@@ -76,9 +76,28 @@ pub fn snake_case(s: &str) -> String {
     out
 }
 
+/// A module that is not one of the project's files, parsed by the caller:
+/// the test file `meshc test` runs (see [`crate::testing`]).
+#[derive(Debug, Clone)]
+pub struct ExtraModule {
+    pub name: String,
+    pub path: String,
+    pub file: FileId,
+    pub ast: SourceFile,
+}
+
 /// Parses every module file and checks module names, imports and cycles.
 /// `files` are (path, source) pairs; file ids are their indices.
 pub fn discover(files: &[(String, &str)]) -> (Vec<ProjectModule>, Vec<Diagnostic>) {
+    discover_with(files, None)
+}
+
+/// [`discover`], with `extra` as one more module (it may import the
+/// project's modules; nothing can import it by a name it does not have).
+pub fn discover_with(
+    files: &[(String, &str)],
+    extra: Option<ExtraModule>,
+) -> (Vec<ProjectModule>, Vec<Diagnostic>) {
     let mut diags = Vec::new();
     let mut modules: Vec<ProjectModule> = Vec::new();
     let mut by_name: HashMap<String, ModId> = HashMap::new();
@@ -105,6 +124,24 @@ pub fn discover(files: &[(String, &str)]) -> (Vec<ProjectModule>, Vec<Diagnostic
             path: path.clone(),
             file,
             ast,
+        });
+    }
+    if let Some(x) = extra {
+        let id = ModId(u32::try_from(modules.len()).unwrap_or(u32::MAX));
+        if by_name.insert(x.name.clone(), id).is_some() {
+            diags.push(Diagnostic::error(
+                Code::DuplicateDefinition,
+                Span::new(x.file, 0, 0),
+                format!("two files define module `{}`", x.name),
+            ));
+        }
+        modules.push(ProjectModule {
+            id,
+            name: x.name,
+            path: x.path,
+            file: x.file,
+            ast: x.ast,
+            is_entry: false,
         });
     }
     // Imports must name a module; build the graph.

@@ -14,6 +14,9 @@
 mod expr;
 mod item;
 mod pattern;
+mod test_file;
+
+pub use test_file::{ASSERT_MODULE, parse_test_file};
 
 use crate::ast::{self, Expr, ExprKind, Ident, SourceFile};
 use crate::diag::{Code, Diagnostic};
@@ -60,6 +63,9 @@ pub(crate) struct Parser {
     pub(crate) diags: Vec<Diagnostic>,
     depth: u32,
     too_deep_reported: bool,
+    /// The source text while parsing a `*.test.mpl` file (its assertion
+    /// forms quote source text); `None` for ordinary modules.
+    test_src: Option<std::sync::Arc<str>>,
 }
 
 impl Parser {
@@ -78,6 +84,7 @@ impl Parser {
             diags: Vec::new(),
             depth,
             too_deep_reported: false,
+            test_src: None,
         }
     }
 
@@ -169,12 +176,21 @@ impl Parser {
 
     /// An identifier (keywords are not accepted).
     pub(crate) fn ident(&mut self, what: &str) -> PResult<Ident> {
-        if let TokenKind::Ident(name) = self.peek() {
-            let name = name.clone();
-            let span = self.bump().span;
-            Ok(Ident { name, span })
-        } else {
-            Err(self.unexpected(what))
+        match self.peek() {
+            TokenKind::Ident(name) => {
+                let name = name.clone();
+                let span = self.bump().span;
+                Ok(Ident { name, span })
+            }
+            // `from` is a keyword only where an item starts.
+            TokenKind::From => {
+                let span = self.bump().span;
+                Ok(Ident {
+                    name: "from".into(),
+                    span,
+                })
+            }
+            _ => Err(self.unexpected(what)),
         }
     }
 
@@ -308,7 +324,11 @@ impl Parser {
                 return stmts;
             }
             let start = self.pos;
-            match self.stmt() {
+            let stmt = match self.assert_receive_stmt(terminators) {
+                Some(s) => s,
+                None => self.stmt(),
+            };
+            match stmt {
                 Ok(s) => {
                     stmts.push(s);
                     if !(self.eat(&TokenKind::Newline)

@@ -6,12 +6,43 @@
 //! status 1.
 
 use std::io::Write;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use mesh_core::{Config, ConfigError, Runtime, StartError};
 
 use crate::compile::bytecode::Program;
 use crate::vm::{Env, Image, VmProcess};
+
+/// A `Write` that keeps what it is given, for running a program with its
+/// output captured (tests, benchmarks, `meshc test`): clones share one
+/// buffer, so one can go into [`RunOptions`] and the other be read after.
+#[derive(Debug, Clone, Default)]
+pub struct Capture(Arc<Mutex<Vec<u8>>>);
+
+impl Write for Capture {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        // A writer that panicked mid-write left whole bytes behind: keep
+        // appending rather than lose the output.
+        match self.0.lock() {
+            Ok(mut g) => g.extend_from_slice(buf),
+            Err(p) => p.into_inner().extend_from_slice(buf),
+        }
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Capture {
+    /// What was written so far (invalid UTF-8 replaced).
+    pub fn text(&self) -> String {
+        match self.0.lock() {
+            Ok(g) => String::from_utf8_lossy(&g).into_owned(),
+            Err(p) => String::from_utf8_lossy(&p.into_inner()).into_owned(),
+        }
+    }
+}
 
 /// Why a program could not be run (its own failures are exit statuses).
 #[derive(Debug, thiserror::Error)]
@@ -25,6 +56,13 @@ pub enum RunError {
     Start(#[from] StartError),
 }
 
+/// Makes the byte transport a program's node listens and dials with.
+/// `lang` does not depend on any transport crate: the binary that runs the
+/// program chooses one (`meshc` reads `MESH_TRANSPORT`). `Err` is a
+/// readable reason, returned to the program by `Node.start`.
+pub type TransportFactory =
+    Arc<dyn Fn() -> Result<Arc<dyn mesh_core::transport::Transport>, String> + Send + Sync>;
+
 /// How to run a program.
 pub struct RunOptions {
     pub stdout: Box<dyn Write + Send>,
@@ -33,6 +71,8 @@ pub struct RunOptions {
     pub args: Vec<String>,
     /// Runtime configuration (`Config::from_env()` by default).
     pub config: Option<Config>,
+    /// The transport of `Node.start` (none: `Node.start` returns an error).
+    pub transport: Option<TransportFactory>,
 }
 
 impl std::fmt::Debug for RunOptions {
@@ -53,6 +93,7 @@ impl RunOptions {
             stderr: Box::new(std::io::stderr()),
             args,
             config: None,
+            transport: None,
         }
     }
 }
@@ -62,6 +103,7 @@ pub fn run(program: Program, opts: RunOptions) -> Result<i32, RunError> {
     let entry = program.entry.ok_or(RunError::NoMain)?;
     let mut env = Env::new(Image::load(program), opts.stdout, opts.stderr);
     env.args = opts.args;
+    env.transport = opts.transport;
     let env = Arc::new(env);
     let config = match opts.config {
         Some(c) => c,

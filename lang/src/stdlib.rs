@@ -9,9 +9,10 @@
 //! when woken: `Timer.sleep`) or a native frame that calls back into Mesh
 //! code (`List.map`).
 //!
-//! Later issues add rows here (services, `Node`, `Global`) by calling into
-//! `Cx`; until then those names fail to compile with `E0309`, and the
-//! table answers [`Fault::Unsupported`] if one is reached anyway.
+//! Spawning, `Process.is_alive` and the service protocol live in
+//! [`process`], `Node` and `Global` in `node`.
+
+pub(crate) mod process;
 
 use std::collections::BTreeMap;
 use std::io::BufRead;
@@ -22,7 +23,9 @@ use mesh_core::{Atom, Cx, List, NodeId, Pid, Received, Term};
 
 use crate::builtins::BUILTINS;
 use crate::vm::native::{Kind, Native};
-use crate::vm::{Env, Fault, SET_TAG, VmProcess, to_string};
+use crate::vm::{Env, Fault, SET_TAG, to_string};
+
+mod node;
 
 /// What a library call produced.
 #[derive(Debug)]
@@ -42,7 +45,7 @@ pub(crate) struct Call<'a, 'c> {
     name: &'static str,
 }
 
-type Impl = for<'a, 'c> fn(&mut Call<'a, 'c>) -> Result<Ret, Fault>;
+pub(crate) type Impl = for<'a, 'c> fn(&mut Call<'a, 'c>) -> Result<Ret, Fault>;
 
 struct Names {
     option: Atom,
@@ -89,7 +92,7 @@ impl<'c> Call<'_, 'c> {
             .map_or(Term::Unit, |t| std::mem::replace(t, Term::Unit))
     }
 
-    fn peek(&self, i: usize) -> &Term {
+    pub(crate) fn peek(&self, i: usize) -> &Term {
         static UNIT: Term = Term::Unit;
         self.args.get(i).unwrap_or(&UNIT)
     }
@@ -194,9 +197,34 @@ pub(crate) fn call(
     f(&mut c)
 }
 
+fn set_insert(c: &mut Call<'_, '_>) -> Result<Ret, Fault> {
+    let x = c.arg(1);
+    let mut s = c.set(0)?;
+    Arc::make_mut(&mut s).insert(x, Term::Unit);
+    val(set_term(Arc::unwrap_or_clone(s)))
+}
+
+fn set_remove(c: &mut Call<'_, '_>) -> Result<Ret, Fault> {
+    let x = c.arg(1);
+    let mut s = c.set(0)?;
+    Arc::make_mut(&mut s).remove(&x);
+    val(set_term(Arc::unwrap_or_clone(s)))
+}
+
+fn list_get(c: &mut Call<'_, '_>) -> Result<Ret, Fault> {
+    let i = c.arg(1);
+    let l = c.arg(0);
+    val(crate::vm::interp::index(&l, &i)?)
+}
+
 static TABLE: LazyLock<Vec<Option<Impl>>> = LazyLock::new(|| {
     let mut t: Vec<Option<Impl>> = vec![None; BUILTINS.len()];
-    for (name, f) in IMPLS {
+    for (name, f) in IMPLS
+        .iter()
+        .chain(process::IMPLS)
+        .chain(node::IMPLS)
+        .chain(crate::testing::IMPLS)
+    {
         if let Some(id) = crate::builtins::lookup(name) {
             t[usize::from(id.0)] = Some(*f);
         }
@@ -239,24 +267,25 @@ pub(crate) static IMPLS: &[(&str, Impl)] = &[
         val(())
     }),
     ("IO.read_line", |c| {
+        // As upstream: `Ok(line)` without its line ending, `Err` at the end
+        // of input or on a read error (so a loop over stdin can stop).
         c.env.flush_out();
         let mut line = String::new();
-        let _ = std::io::stdin().lock().read_line(&mut line);
-        let l = line.trim_end_matches(['\n', '\r']).to_string();
-        let _ = c;
-        val(l)
-    }),
-    ("spawn", |c| {
-        let f = c.arg(0);
-        let rest: Vec<Term> = (1..c.args.len()).map(|i| c.arg(i)).collect();
-        let p = VmProcess::from_value(Arc::clone(c.env), &f, rest)?;
-        let pid = c.cx()?.spawn(p);
-        val(pid)
+        val(match std::io::stdin().lock().read_line(&mut line) {
+            Ok(0) => err(Term::from("end of input")),
+            Ok(_) => ok(Term::from(line.trim_end_matches(['\n', '\r']))),
+            Err(e) => err(Term::from(format!("reading stdin: {e}"))),
+        })
     }),
     ("send", |c| {
         let to = c.pid(0)?;
         let msg = c.arg(1);
-        c.cx()?.send(to, msg);
+        // A value that cannot cross to another node (a closure) fails the
+        // send here, in the sender, rather than being dropped on the way.
+        c.cx()?.try_send(to, msg).map_err(|e| Fault::Dist {
+            op: "send",
+            reason: format!("to {}: {e}", to_string(&Term::Pid(to))),
+        })?;
         val(())
     }),
     ("self", |c| {
@@ -309,7 +338,9 @@ pub(crate) static IMPLS: &[(&str, Impl)] = &[
         val(s.replace(from, to))
     }),
     ("String.upcase", |c| val(c.str(0)?.to_uppercase())),
+    ("String.to_upper", |c| val(c.str(0)?.to_uppercase())),
     ("String.downcase", |c| val(c.str(0)?.to_lowercase())),
+    ("String.to_lower", |c| val(c.str(0)?.to_lowercase())),
     ("String.to_int", |c| {
         val(opt(c.str(0)?.trim().parse::<i64>().ok().map(Term::Int)))
     }),
@@ -359,6 +390,22 @@ pub(crate) static IMPLS: &[(&str, Impl)] = &[
         val(opt(parse_float(c.str(0)?).map(Term::Float)))
     }),
     ("Float.sqrt", |c| val(c.float(0)?.sqrt())),
+    // Math: `abs`/`min`/`max` on Int or Float (the checker makes sure).
+    ("Math.abs", |c| match c.arg(0) {
+        Term::Int(v) => val(v.checked_abs().ok_or(Fault::Overflow { op: "Math.abs" })?),
+        Term::Float(x) => val(x.abs()),
+        other => Err(Fault::Type {
+            op: "Math.abs",
+            got: other.kind_name(),
+        }),
+    }),
+    ("Math.min", |c| num_pick(c, "Math.min", false)),
+    ("Math.max", |c| num_pick(c, "Math.max", true)),
+    ("Math.pow", |c| val(c.float(0)?.powf(c.float(1)?))),
+    ("Math.sqrt", |c| val(c.float(0)?.sqrt())),
+    ("Math.floor", |c| val(float_to_int(c.float(0)?.floor())?)),
+    ("Math.ceil", |c| val(float_to_int(c.float(0)?.ceil())?)),
+    ("Math.round", |c| val(float_to_int(c.float(0)?.round())?)),
     // List
     ("List.new", |_| val(List::new())),
     ("List.length", |c| val(c.list(0)?.len() as i64)),
@@ -380,10 +427,26 @@ pub(crate) static IMPLS: &[(&str, Impl)] = &[
             .map(|t| Ret::Value(Term::List(t)))
             .ok_or(Fault::EmptyList { func: "List.tail" })
     }),
-    ("List.get", |c| {
-        let i = c.arg(1);
-        let l = c.arg(0);
-        val(crate::vm::interp::index(&l, &i)?)
+    ("List.get", list_get),
+    ("List.nth", list_get),
+    ("List.last", |c| {
+        let l = c.list(0)?;
+        l.iter()
+            .next_back()
+            .cloned()
+            .map(Ret::Value)
+            .ok_or(Fault::EmptyList { func: "List.last" })
+    }),
+    ("List.flatten", |c| {
+        let l = c.list(0)?;
+        let mut out = Vec::new();
+        for inner in l.iter() {
+            match inner {
+                Term::List(xs) => out.extend(xs.iter().cloned()),
+                other => out.push(other.clone()),
+            }
+        }
+        val(List::from_vec(out))
     }),
     ("List.append", |c| {
         let x = c.arg(1);
@@ -400,6 +463,14 @@ pub(crate) static IMPLS: &[(&str, Impl)] = &[
     ("List.reverse", |c| {
         let l = c.list(0)?;
         val(l.iter().rev().cloned().collect::<List>())
+    }),
+    ("List.sort_with", |c| {
+        let f = c.arg(1);
+        let l = c.list(0)?;
+        Ok(match Native::sort(&l, f) {
+            Some(n) => Ret::Native(n),
+            None => Ret::Value(Term::List(l)),
+        })
     }),
     ("List.sort", |c| {
         let mut l = c.list(0)?;
@@ -529,22 +600,14 @@ pub(crate) static IMPLS: &[(&str, Impl)] = &[
     }),
     // Set
     ("Set.new", |_| val(set_term(BTreeMap::new()))),
-    ("Set.put", |c| {
-        let x = c.arg(1);
-        let mut s = c.set(0)?;
-        Arc::make_mut(&mut s).insert(x, Term::Unit);
-        val(set_term(Arc::unwrap_or_clone(s)))
-    }),
+    ("Set.put", set_insert),
+    ("Set.add", set_insert),
     ("Set.contains", |c| {
         let x = c.arg(1);
         val(c.set(0)?.contains_key(&x))
     }),
-    ("Set.delete", |c| {
-        let x = c.arg(1);
-        let mut s = c.set(0)?;
-        Arc::make_mut(&mut s).remove(&x);
-        val(set_term(Arc::unwrap_or_clone(s)))
-    }),
+    ("Set.delete", set_remove),
+    ("Set.remove", set_remove),
     ("Set.size", |c| val(c.set(0)?.len() as i64)),
     ("Set.to_list", |c| {
         val(c.set(0)?.keys().cloned().collect::<List>())
@@ -690,6 +753,13 @@ pub(crate) static IMPLS: &[(&str, Impl)] = &[
         let p = c.pid(0)?;
         let ms = u64::try_from(c.int(1)?.max(0)).unwrap_or(0);
         let msg = c.arg(2);
+        // As `send`: what cannot reach another node fails here, not later.
+        if !p.is_local() {
+            mesh_core::dist::term_codec::check_sendable(&msg).map_err(|e| Fault::Dist {
+                op: "Timer.send_after",
+                reason: format!("to {}: {e}", to_string(&Term::Pid(p))),
+            })?;
+        }
         c.cx()?.send_after(p, Duration::from_millis(ms), msg);
         val(())
     }),
@@ -709,6 +779,18 @@ fn parse_float(s: &str) -> Option<f64> {
         s.parse::<f64>().ok()
     } else {
         None
+    }
+}
+
+/// `Math.min` / `Math.max` of two Ints or two Floats.
+fn num_pick(c: &mut Call<'_, '_>, op: &'static str, max: bool) -> Result<Ret, Fault> {
+    match (c.arg(0), c.arg(1)) {
+        (Term::Int(a), Term::Int(b)) => val(if max { a.max(b) } else { a.min(b) }),
+        (Term::Float(a), Term::Float(b)) => val(if max { a.max(b) } else { a.min(b) }),
+        (a, _) => Err(Fault::Type {
+            op,
+            got: a.kind_name(),
+        }),
     }
 }
 

@@ -22,6 +22,7 @@ mod display;
 mod hot;
 pub(crate) mod interp;
 pub(crate) mod native;
+pub(crate) mod supervisor;
 
 use std::io::Write;
 use std::sync::atomic::{AtomicI32, Ordering};
@@ -139,6 +140,9 @@ pub struct Env {
     pub exit_code: AtomicI32,
     /// The runtime, for stopping the program when `main` fails.
     pub runtime: OnceLock<RuntimeHandle>,
+    /// Makes the byte transport of `Node.start` (none: the program
+    /// cannot become a node).
+    pub transport: Option<crate::run::TransportFactory>,
 }
 
 impl std::fmt::Debug for Env {
@@ -156,6 +160,7 @@ impl Env {
             args: Vec::new(),
             exit_code: AtomicI32::new(0),
             runtime: OnceLock::new(),
+            transport: None,
         }
     }
 
@@ -200,6 +205,12 @@ pub enum Fault {
     Index { index: i64, len: usize },
     #[error("key not found: {key}")]
     MissingKey { key: String },
+    #[error("`.{field}` of a `{strukt}` read on {value}")]
+    Field {
+        field: &'static str,
+        strukt: &'static str,
+        value: String,
+    },
     #[error("no case clause matched {value}")]
     CaseClause { value: String },
     #[error("no clause of {func} matched the arguments ({args})")]
@@ -222,8 +233,14 @@ pub enum Fault {
     Unsupported { name: &'static str },
     #[error("`{name}` cannot be used in a guard")]
     NotInGuard { name: &'static str },
+    #[error("call to `{op}` failed: {why}")]
+    ServiceCall { op: String, why: String },
     #[error("{message}")]
     Builtin { message: String },
+    /// A distribution call failed (`send` of a closure to another node,
+    /// `Node.spawn` of an unknown function, ...).
+    #[error("`{op}` failed: {reason}")]
+    Dist { op: &'static str, reason: String },
 }
 
 /// A fault with the place it happened.
@@ -279,6 +296,9 @@ pub struct VmProcess {
     /// latest arguments.
     terminate: Option<(u32, Vec<Term>)>,
     failure: Option<Term>,
+    /// Write a failure to the program's stderr (off for tests, whose
+    /// runner reports the failure itself).
+    report: bool,
 }
 
 impl VmProcess {
@@ -304,6 +324,7 @@ impl VmProcess {
             phase: Phase::Body,
             terminate,
             failure: None,
+            report: true,
         }
     }
 
@@ -332,6 +353,13 @@ impl VmProcess {
         self
     }
 
+    /// Does not write its failure to stderr (the exit reason still
+    /// carries it): for processes whose watcher reports it.
+    pub fn quiet(mut self) -> VmProcess {
+        self.report = false;
+        self
+    }
+
     fn fail(&mut self, e: RuntimeError) -> Step {
         let msg = e.to_string();
         if self.is_main {
@@ -340,7 +368,7 @@ impl VmProcess {
             if let Some(h) = self.env.runtime.get() {
                 h.request_shutdown();
             }
-        } else {
+        } else if self.report {
             self.env
                 .write_err(&format!("error: process crashed: {msg}\n"));
         }
@@ -396,7 +424,7 @@ impl Process for VmProcess {
     }
 }
 
-fn closure_of(f: &Term) -> Result<&Closure, Fault> {
+pub(crate) fn closure_of(f: &Term) -> Result<&Closure, Fault> {
     match f {
         Term::Opaque(o) => o
             .as_any()

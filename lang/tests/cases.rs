@@ -7,6 +7,13 @@
 //!   equal the sibling `.out` file. A sibling `.err` file means the program
 //!   must fail: exit status 1 and stderr equal to it. Each runs both
 //!   unoptimised and with `--release` optimisations, with the same output.
+//! - `tests/cases/test/*`: `*.test.mpl` files (alone, or in a project
+//!   directory) whose tests are run as `meshc test` runs them; the outcome
+//!   of every test (`ok NAME`, or `FAIL NAME` with the reason and what the
+//!   test printed, indented) must equal the sibling `.out` file.
+//!
+//! A diagnostics case holding `*.test.mpl` files is checked as `meshc
+//! test` checks them: each test file with the project's modules.
 //!
 //! A case is a single `NAME.mpl` file or a directory `NAME/` holding a
 //! project (every file under it, paths relative to it). Set `MESH_BLESS=1`
@@ -17,11 +24,10 @@
 #![allow(clippy::unwrap_used)]
 
 use mesh_lang::diag::render_all;
+use mesh_lang::run::Capture;
 use mesh_lang::source::SourceMap;
 use std::fs;
-use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
 
 fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/cases")
@@ -72,8 +78,26 @@ fn collect(base: &Path, dir: &Path, out: &mut Vec<(String, String)>) {
     }
 }
 
-fn render(files: &[(String, String)]) -> (bool, String) {
+/// Checks a case; with `tests`, each `*.test.mpl` file with the project
+/// (as `meshc test` does) instead of the project alone.
+fn render(files: &[(String, String)], tests: bool) -> (bool, String) {
     let map = SourceMap::from_pairs(files);
+    let tests: Vec<usize> = (0..files.len())
+        .filter(|&i| tests && mesh_lang::testing::is_test_file(&files[i].0))
+        .collect();
+    if !tests.is_empty() {
+        let (mut ok, mut text) = (true, String::new());
+        for i in tests {
+            match mesh_lang::testing::compile_test_file(files, i, &map, Default::default()) {
+                Ok(p) => text.push_str(&render_all(&map, &p.warnings)),
+                Err(d) => {
+                    ok = false;
+                    text.push_str(&render_all(&map, &d));
+                }
+            }
+        }
+        return (ok, text);
+    }
     match mesh_lang::check_project(files) {
         Ok(p) => (true, render_all(&map, &p.warnings)),
         Err(d) => (false, render_all(&map, &d)),
@@ -86,7 +110,7 @@ fn check_cases_have_no_diagnostics() {
     assert!(all.len() >= 10, "check cases missing");
     let mut failures = Vec::new();
     for (name, _, files) in &all {
-        let (ok, text) = render(files);
+        let (ok, text) = render(files, false);
         if !ok || !text.is_empty() {
             failures.push(format!("--- check/{name}\n{text}"));
         }
@@ -106,7 +130,7 @@ fn diagnostic_cases_match_their_expectations() {
     assert!(all.len() >= 10, "diagnostic cases missing");
     let mut failures = Vec::new();
     for (name, path, files) in &all {
-        let (_, actual) = render(files);
+        let (_, actual) = render(files, true);
         let expect_path = path.with_file_name(format!("{name}.diag"));
         if bless {
             fs::write(&expect_path, &actual).unwrap();
@@ -135,25 +159,8 @@ fn diagnostic_cases_match_their_expectations() {
     );
 }
 
-/// A `Write` that keeps what it is given.
-#[derive(Clone, Default)]
-struct Capture(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Capture {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl Capture {
-    fn text(&self) -> String {
-        String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
-    }
-}
+/// Longest a run case may take.
+const CASE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
 
 /// Compiles and runs a project: (exit status, stdout, stderr).
 fn run_case(files: &[(String, String)], optimize: bool) -> Result<(i32, String, String), String> {
@@ -179,8 +186,19 @@ fn run_case(files: &[(String, String)], optimize: bool) -> Result<(i32, String, 
                 .with_schedulers(2)
                 .with_pinning(false),
         ),
+        transport: None,
     };
-    let code = mesh_lang::run::run(program, opts).map_err(|e| e.to_string())?;
+    // A program that never ends fails its case instead of hanging the suite.
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(mesh_lang::run::run(program, opts).map_err(|e| e.to_string()));
+    });
+    let code = rx.recv_timeout(CASE_TIMEOUT).map_err(|_| {
+        format!(
+            "did not finish within {CASE_TIMEOUT:?}\nstdout so far:\n{}",
+            out.text()
+        )
+    })??;
     Ok((code, out.text(), err.text()))
 }
 
@@ -197,7 +215,7 @@ fn run_cases_print_their_expected_output() {
             let (code, out, err) = match run_case(files, optimize) {
                 Ok(r) => r,
                 Err(e) => {
-                    failures.push(format!("--- run/{name}: does not compile\n{e}"));
+                    failures.push(format!("--- run/{name}: does not compile or run\n{e}"));
                     break;
                 }
             };
@@ -225,6 +243,82 @@ fn run_cases_print_their_expected_output() {
                 )),
                 _ => {}
             }
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} failing case(s):\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}
+
+/// Runs every test of every `*.test.mpl` file of a case: one `ok NAME` or
+/// `FAIL NAME` line per test, a failure's reason indented below it.
+fn test_case_report(files: &[(String, String)]) -> Result<String, String> {
+    let map = SourceMap::from_pairs(files);
+    let opts = mesh_lang::testing::TestOptions {
+        timeout: std::time::Duration::from_secs(30),
+        config: Some(
+            mesh_core::Config::default()
+                .with_schedulers(2)
+                .with_pinning(false),
+        ),
+        ..Default::default()
+    };
+    let mut report = String::new();
+    for (i, (path, _)) in files.iter().enumerate() {
+        if !mesh_lang::testing::is_test_file(path) {
+            continue;
+        }
+        let tp = mesh_lang::testing::compile_test_file(files, i, &map, Default::default())
+            .map_err(|d| render_all(&map, &d))?;
+        for t in &tp.tests {
+            let r = mesh_lang::testing::run_test(&tp, t, &opts).map_err(|e| e.to_string())?;
+            match r.outcome {
+                mesh_lang::testing::Outcome::Passed => {
+                    report.push_str(&format!("ok {}\n", t.name));
+                }
+                mesh_lang::testing::Outcome::Failed(why) => {
+                    report.push_str(&format!("FAIL {}\n", t.name));
+                    for line in why.lines() {
+                        report.push_str(&format!("  {line}\n"));
+                    }
+                    for line in r.output.lines() {
+                        report.push_str(&format!("  | {line}\n"));
+                    }
+                }
+            }
+        }
+    }
+    Ok(report)
+}
+
+#[test]
+fn test_cases_report_their_expected_outcomes() {
+    let bless = std::env::var("MESH_BLESS").is_ok_and(|v| v == "1");
+    let all = cases("test");
+    assert!(!all.is_empty(), "test cases missing");
+    let mut failures = Vec::new();
+    for (name, path, files) in &all {
+        let name = name.trim_end_matches(".test");
+        let out_path = path.with_file_name(format!("{name}.out"));
+        let report = match test_case_report(files) {
+            Ok(r) => r,
+            Err(e) => {
+                failures.push(format!("--- test/{name}: does not compile\n{e}"));
+                continue;
+            }
+        };
+        if bless {
+            fs::write(&out_path, &report).unwrap();
+            continue;
+        }
+        let expected = fs::read_to_string(&out_path).unwrap_or_default();
+        if report != expected {
+            failures.push(format!(
+                "--- test/{name}\nexpected:\n{expected}\nactual:\n{report}"
+            ));
         }
     }
     assert!(

@@ -19,14 +19,13 @@
 //! prints a checksum that is compared with the expected one, so a wrong
 //! answer is an error, not a fast row.
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use mesh_core::Config;
 use mesh_lang::compile::Options;
+use mesh_lang::run::Capture;
 
 use crate::PerfError;
 use crate::report::Sample;
@@ -174,31 +173,6 @@ fn compile(p: &Program) -> Result<mesh_lang::compile::bytecode::Program, PerfErr
         })
 }
 
-#[derive(Clone, Default)]
-struct Capture(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Capture {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        match self.0.lock() {
-            Ok(mut g) => g.extend_from_slice(buf),
-            Err(p) => p.into_inner().extend_from_slice(buf),
-        }
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl Capture {
-    fn text(&self) -> String {
-        match self.0.lock() {
-            Ok(g) => String::from_utf8_lossy(&g).into_owned(),
-            Err(p) => String::from_utf8_lossy(&p.into_inner()).into_owned(),
-        }
-    }
-}
-
 fn run_ours(
     code: &mesh_lang::compile::bytecode::Program,
     p: &Program,
@@ -211,6 +185,7 @@ fn run_ours(
         stderr: Box::new(err.clone()),
         args: p.args.clone(),
         config: Some(base.clone()),
+        transport: None,
     };
     let t0 = Instant::now();
     let status = mesh_lang::run::run(code.clone(), opts).map_err(|e| PerfError::PeerFailed {

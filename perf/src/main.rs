@@ -181,18 +181,26 @@ fn run(args: &Args) -> Result<(), PerfError> {
     let (remote_names, local_names): (Vec<String>, Vec<String>) = scenarios
         .into_iter()
         .partition(|s| remote::SCENARIOS.contains(&s.as_str()));
+    // `lang-remote-X` is `remote-X` written in Mesh, compared with the
+    // Rust-API version and the peers in a table of its own.
+    let (lang_remote, remote_names): (Vec<String>, Vec<String>) = remote_names
+        .into_iter()
+        .partition(|s| s.starts_with("lang-remote-"));
     let reps = if args.quick {
         3
     } else {
         usize::from(args.reps)
     };
     // Remote runtimes are prepared first so a missing tool fails fast.
-    let remote_runtimes = if remote_names.is_empty() {
+    let remote_runtimes = if remote_names.is_empty() && lang_remote.is_empty() {
         Vec::new()
     } else {
         let rts = remote_runtimes(&args.peers)?;
-        if rts.is_empty() && remote::mesh().is_none() {
-            return Err(PerfError::NoRemoteRuntime(remote_names[0].clone()));
+        if rts.is_empty()
+            && remote::mesh().is_none()
+            && let Some(first) = remote_names.first()
+        {
+            return Err(PerfError::NoRemoteRuntime(first.clone()));
         }
         rts
     };
@@ -230,8 +238,42 @@ fn run(args: &Args) -> Result<(), PerfError> {
         }
         remote::rows(mesh.as_ref(), &peers, &scenarios, &args.placement)
     };
+    let lang_rows = if lang_remote.is_empty() {
+        Vec::new()
+    } else {
+        let names: Vec<String> = lang_remote
+            .iter()
+            .map(|s| s.trim_start_matches("lang-").to_owned())
+            .collect();
+        let sizes: Vec<usize> = args.size.iter().map(|&s| s as usize).collect();
+        let scenarios = remote::Scenario::expand(&names, &sizes);
+        let rsizes = if args.quick {
+            remote::Sizes::QUICK
+        } else {
+            remote::Sizes::FULL
+        };
+        let measure = |rt: &dyn remote::RemoteRuntime| {
+            remote::measure(rt, &scenarios, &args.placement, reps, &rsizes, !args.json)
+        };
+        let ours = measure(&remote::mesh_lang::MeshLangRemote)?;
+        let mut others = Vec::new();
+        for rt in remote::mesh().iter().chain(remote_runtimes.iter()) {
+            match measure(rt.as_ref()) {
+                Ok(m) => others.push(m),
+                Err(e) => {
+                    failure.get_or_insert(e);
+                }
+            }
+        }
+        let mut rows = remote::rows(Some(&ours), &others, &scenarios, &args.placement);
+        for r in &mut rows {
+            r.scenario = format!("lang-{}", r.scenario);
+        }
+        rows
+    };
     if args.json {
         rows.extend(remote_rows);
+        rows.extend(lang_rows);
         println!("{}", serde_json::to_string_pretty(&rows)?);
     } else {
         if !rows.is_empty() {
@@ -249,6 +291,14 @@ fn run(args: &Args) -> Result<(), PerfError> {
             print!("{}", report::table(&remote_rows));
             println!(
                 "placement after `/`: none = both ends free, same = both ends on CPU 0; sizes: {}",
+                if args.quick { "quick" } else { "full" }
+            );
+        }
+        if !lang_rows.is_empty() {
+            println!();
+            print!("{}", report::table(&lang_rows));
+            println!(
+                "mesh-lang = the scenario written in Mesh; mesh = the same on the Rust API; placement after `/`; sizes: {}",
                 if args.quick { "quick" } else { "full" }
             );
         }

@@ -102,6 +102,8 @@ fn list_names_every_scenario() {
             "handshake",
             "remote-spawn",
             "global-register",
+            "lang-remote-pingpong",
+            "lang-remote-send",
             "lang-fib",
             "lang-loop",
             "lang-list",

@@ -1,5 +1,5 @@
 //! End-to-end tests of the `meshc` binary: init, run, build (and running a
-//! built executable copied elsewhere), exit codes and diagnostics.
+//! built executable copied elsewhere), test, exit codes and diagnostics.
 
 // A test harness: failing loudly on setup errors is the point.
 #![allow(clippy::unwrap_used)]
@@ -7,6 +7,9 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
+
+mod dist;
+mod test_cmd;
 
 fn meshc() -> Command {
     Command::new(env!("CARGO_BIN_EXE_meshc"))
@@ -130,8 +133,8 @@ fn unsupported_features_are_compile_errors() {
     let dir = tempfile::tempdir().unwrap();
     let p = project(
         dir.path(),
-        "dist",
-        "fn main() do\n  Node.start(\"a@localhost:4000\", \"c\")\nend\n",
+        "traits",
+        "interface Show do\n  fn show(self) -> String\nend\n\nfn main() do\n  println(\"x\")\nend\n",
     );
     let o = meshc().arg("build").arg(&p).output().unwrap();
     assert_eq!(code(&o), 1);
@@ -191,6 +194,15 @@ fn usage_errors_exit_2() {
         "{}",
         text(&o.stderr)
     );
+    // `build` of one file says to build a directory or run the file.
+    let f = dir.path().join("one.mpl");
+    fs::write(&f, "fn main() = ()\n").unwrap();
+    let o = meshc().arg("build").arg(&f).output().unwrap();
+    assert_eq!(code(&o), 2);
+    let err = text(&o.stderr);
+    assert!(err.contains("takes a project directory"), "{err}");
+    assert!(err.contains("meshc run"), "{err}");
+    assert!(!err.contains("not a Mesh source file"), "{err}");
 }
 
 #[test]
@@ -216,6 +228,42 @@ fn init_creates_a_project_that_runs() {
         .unwrap();
     assert_eq!(code(&o), 2);
     assert!(text(&o.stderr).contains("already exists"));
+}
+
+#[test]
+fn init_clustered_creates_the_clustered_scaffold() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = meshc()
+        .args(["init", "--clustered", "hello_cluster"])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(code(&o), 0, "{}", text(&o.stderr));
+    let p = dir.path().join("hello_cluster");
+    let manifest = fs::read_to_string(p.join("mesh.toml")).unwrap();
+    assert!(manifest.contains("name = \"hello_cluster\""));
+    assert!(!manifest.contains("[cluster]"), "{manifest}");
+    let work = fs::read_to_string(p.join("work.mpl")).unwrap();
+    assert!(work.contains("@cluster pub fn add() -> Int do"), "{work}");
+    let main = fs::read_to_string(p.join("main.mpl")).unwrap();
+    assert!(main.contains("Node.start_from_env()"), "{main}");
+    assert!(p.join("README.md").is_file());
+    // Without a cookie the node boots standalone.
+    let o = meshc()
+        .arg("run")
+        .arg(&p)
+        .env_remove("MESH_CLUSTER_COOKIE")
+        .env_remove("MESH_NODE_NAME")
+        .env_remove("MESH_DISCOVERY_SEED")
+        .env_remove("MESH_CLUSTER_PORT")
+        .output()
+        .unwrap();
+    assert_eq!(code(&o), 0, "{}", text(&o.stderr));
+    let out = text(&o.stdout);
+    assert!(
+        out.starts_with("[hello_cluster] runtime bootstrap mode=standalone"),
+        "{out}"
+    );
 }
 
 #[test]
@@ -246,6 +294,61 @@ fn run_a_single_file_with_arguments() {
     );
 }
 
+/// A 1000-operator expression (the most one expression may chain) checks,
+/// compiles and runs: the compiler's recursion over its deep tree has the
+/// stack it needs.
+#[test]
+fn a_long_operator_chain_compiles_and_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("chain.mpl");
+    let sum = vec!["1"; 1001].join(" + ");
+    let pipes = " |> inc()".repeat(1000);
+    fs::write(
+        &f,
+        format!(
+            "fn inc(x :: Int) -> Int = x + 1\n\nfn main() do\n  let a = {sum}\n  let b = 0{pipes}\n  println(\"${{a}} ${{b}}\")\nend\n"
+        ),
+    )
+    .unwrap();
+    let o = meshc().arg("run").arg(&f).output().unwrap();
+    assert_eq!(code(&o), 0, "{}", text(&o.stderr));
+    assert_eq!(text(&o.stdout), "1001 1000\n");
+}
+
+/// `IO.read_line()` answers `Ok(line)` per line of stdin (without its
+/// line ending) and `Err` at the end of input, as upstream does.
+#[test]
+fn read_line_reads_stdin_until_the_end() {
+    use std::io::Write;
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("echo.mpl");
+    fs::write(
+        &f,
+        "fn echo(n :: Int) -> Int do\n  case IO.read_line() do\n    Ok(line) -> do\n      println(\"${n}: ${line}\")\n      echo(n + 1)\n    end\n    Err(why) -> do\n      println(\"stop: ${why}\")\n      n\n    end\n  end\nend\n\nfn main() do\n  println(\"read ${echo(0)}\")\nend\n",
+    )
+    .unwrap();
+    let mut child = meshc()
+        .arg("run")
+        .arg(&f)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"one\r\ntwo\n\nlast")
+        .unwrap();
+    let o = child.wait_with_output().unwrap();
+    assert_eq!(code(&o), 0, "{}", text(&o.stderr));
+    assert_eq!(
+        text(&o.stdout),
+        "0: one\n1: two\n2: \n3: last\nstop: end of input\nread 4\n"
+    );
+}
+
 /// Every project under `examples/` with an `expected.out` builds with
 /// `meshc build --release` and prints exactly that.
 #[test]
@@ -270,7 +373,11 @@ fn examples_print_their_expected_output() {
             .output()
             .unwrap();
         assert_eq!(code(&b), 0, "{name}: {}", text(&b.stderr));
-        let run = Command::new(&exe).output().unwrap();
+        // Distribution examples listen: on an OS-chosen port here.
+        let run = Command::new(&exe)
+            .env("MESH_APP_NODE", "app@127.0.0.1:0")
+            .output()
+            .unwrap();
         assert_eq!(code(&run), 0, "{name}: {}", text(&run.stderr));
         assert_eq!(
             text(&run.stdout),

@@ -123,6 +123,8 @@ pub enum RejectReason {
     AlreadyConnected = 5,
     LostTieBreak = 6,
     Malformed = 7,
+    /// The initiator reached a node of another name than it dialled.
+    NotExpected = 8,
 }
 
 impl RejectReason {
@@ -135,6 +137,7 @@ impl RejectReason {
             5 => RejectReason::AlreadyConnected,
             6 => RejectReason::LostTieBreak,
             7 => RejectReason::Malformed,
+            8 => RejectReason::NotExpected,
             _ => return None,
         })
     }
@@ -170,6 +173,8 @@ pub enum HandshakeError {
     VersionMismatch { ours: u16, theirs: u16 },
     #[error("connected to {got}, but expected {expected}")]
     UnexpectedPeer { expected: String, got: String },
+    #[error("{peer} dialled this node under another name and hung up")]
+    NotExpected { peer: String },
     #[error("handshake message of {len} bytes is over the {limit}-byte cap")]
     Oversized { len: usize, limit: usize },
     #[error("handshake did not finish within {limit:?} (was waiting for {waiting_for})")]
@@ -587,6 +592,7 @@ impl Handshake {
             Some(RejectReason::AlreadyConnected) => HandshakeError::AlreadyConnected { peer },
             Some(RejectReason::LostTieBreak) => HandshakeError::LostTieBreak { peer },
             Some(RejectReason::Malformed) => HandshakeError::RejectedMalformed,
+            Some(RejectReason::NotExpected) => HandshakeError::NotExpected { peer },
             None => HandshakeError::Malformed {
                 reason: "unknown reject reason",
             },
@@ -657,7 +663,7 @@ impl Handshake {
                 expected: expected.to_string(),
                 got: name.to_string(),
             };
-            self.reject(RejectReason::Malformed);
+            self.reject(RejectReason::NotExpected);
             return Err(e);
         }
         self.theirs = Some(HelloFields {
@@ -743,11 +749,11 @@ impl Handshake {
                         peer,
                         detected_by_peer: false,
                     },
-                    RejectReason::VersionMismatch | RejectReason::Malformed => {
-                        HandshakeError::Malformed {
-                            reason: "rejected by the admission decision",
-                        }
-                    }
+                    RejectReason::VersionMismatch
+                    | RejectReason::Malformed
+                    | RejectReason::NotExpected => HandshakeError::Malformed {
+                        reason: "rejected by the admission decision",
+                    },
                 })
             }
         }
@@ -1110,10 +1116,15 @@ mod tests {
             t0,
         );
         let a = Handshake::acceptor(cfg("c@h:2", 2, b"c"), [7; 32], [2; 32], t0);
-        let (ri, _) = run(i, a, t0, accept_all);
+        let (ri, ra) = run(i, a, t0, accept_all);
         assert!(
             matches!(ri, Err(HandshakeError::UnexpectedPeer { .. })),
             "{ri:?}"
+        );
+        // The acceptor learns why, not "malformed".
+        assert!(
+            matches!(ra, Err(HandshakeError::NotExpected { .. })),
+            "{ra:?}"
         );
     }
 

@@ -92,6 +92,32 @@ pub fn encode(t: &Term, nodes: &dyn NodeCodec, out: &mut Vec<u8>) -> Result<(), 
     enc(t, nodes, out, 0)
 }
 
+/// Whether `t` can cross to another node, without encoding it: `Err`
+/// names the first part that cannot (an opaque value such as a closure,
+/// or nesting past [`MAX_DEPTH`]). Pids and refs are not checked here:
+/// the connection's node table decides those when the term is encoded.
+pub fn check_sendable(t: &Term) -> Result<(), EncodeError> {
+    check(t, 0)
+}
+
+fn check(t: &Term, depth: usize) -> Result<(), EncodeError> {
+    if depth > MAX_DEPTH {
+        return Err(EncodeError::TooDeep);
+    }
+    match t {
+        Term::Tuple(items) => items.iter().try_for_each(|x| check(x, depth + 1)),
+        Term::List(l) => l.iter().try_for_each(|x| check(x, depth + 1)),
+        Term::Map(m) => m.iter().try_for_each(|(k, v)| {
+            check(k, depth + 1)?;
+            check(v, depth + 1)
+        }),
+        Term::Struct(s) => s.fields.iter().try_for_each(|x| check(x, depth + 1)),
+        Term::Variant(v) => v.fields.iter().try_for_each(|x| check(x, depth + 1)),
+        Term::Opaque(o) => Err(EncodeError::Opaque { kind: o.kind() }),
+        _ => Ok(()),
+    }
+}
+
 fn varint(mut v: u64, out: &mut Vec<u8>) {
     while v >= 0x80 {
         out.push((v as u8) | 0x80);
@@ -457,6 +483,25 @@ mod tests {
             err.to_string(),
             "a closure cannot be sent to another node (it only exists on this node)"
         );
+    }
+
+    #[test]
+    fn check_sendable_agrees_with_encode() {
+        let deep = Term::map([(
+            Term::str("k"),
+            Term::tuple(vec![Term::Int(1), Term::opaque(Closure)]),
+        )]);
+        assert_eq!(
+            check_sendable(&deep),
+            Err(EncodeError::Opaque { kind: "closure" })
+        );
+        let fine = Term::tuple(vec![Term::str("a"), Term::list(vec![Term::Float(1.5)])]);
+        assert_eq!(check_sendable(&fine), Ok(()));
+        let mut t = Term::Int(0);
+        for _ in 0..=MAX_DEPTH + 1 {
+            t = Term::tuple(vec![t]);
+        }
+        assert_eq!(check_sendable(&t), Err(EncodeError::TooDeep));
     }
 
     #[test]

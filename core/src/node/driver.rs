@@ -849,6 +849,12 @@ impl Dist {
             HandshakeError::LostTieBreak { .. } | HandshakeError::AlreadyConnected { .. } => {
                 tracing::debug!(peer = %link.peer_addr, error = %e, "redundant connection dropped");
             }
+            // A dial under a name the node does not have (discovery by
+            // address learns names this way): the dialler's caller gets the
+            // error; neither side has anything to fix.
+            HandshakeError::UnexpectedPeer { .. } | HandshakeError::NotExpected { .. } => {
+                tracing::debug!(peer = %link.peer_addr, error = %e, "dialled under another name");
+            }
             _ => {
                 tracing::warn!(peer = %link.peer_addr, error = %e, "distribution handshake failed");
             }

@@ -13,7 +13,7 @@
 //! core), so when B forwards the ping, it has already handled the signal.
 //! For events where A does not exit, A pings B itself after acting.
 
-use mesh_core::{Cx, Ref, Term, reason};
+use mesh_core::{Cx, NodeId, Pid, Ref, Term, reason};
 
 use crate::harness::{Harness, atom};
 
@@ -419,6 +419,30 @@ fn linking_to_a_dead_process_gives_noproc() {
         None
     });
     assert_eq!(h.exit_reason(w, plain), reason::noproc());
+}
+
+#[test]
+fn a_pid_of_an_unknown_scheduler_is_a_dead_process() {
+    // `Process.whereis` of a missing name yields such a pid: monitoring or
+    // linking to it must fire at once rather than never.
+    let mut h = Harness::new(2);
+    let ghost = Pid::from_parts(NodeId::LOCAL, u16::MAX, u32::MAX, 0);
+    let b = h.agent(0);
+    let r = h.call(b, move |cx| cx.monitor(ghost));
+    assert_eq!(
+        h.expect_from(b),
+        reason::down_message(r, ghost, reason::noproc())
+    );
+    let trapping = h.agent(1);
+    h.exec(trapping, move |cx| {
+        cx.trap_exit(true);
+        cx.link(ghost);
+        None
+    });
+    assert_eq!(
+        h.expect_from(trapping),
+        reason::exit_message(ghost, reason::noproc())
+    );
 }
 
 #[test]

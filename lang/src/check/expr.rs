@@ -533,8 +533,30 @@ impl Checker<'_> {
                 filter,
                 body,
             } => {
-                let it = self.infer_expr(cx, iter);
+                let mut it = self.infer_expr(cx, iter);
                 let elem = match self.u.shallow(&it.ty) {
+                    // A single name over a map takes its keys, as upstream
+                    // (`for k in m`); a pattern takes `(key, value)` pairs.
+                    Type::Map(k, _)
+                        if matches!(
+                            pat.kind,
+                            ast::PatternKind::Var(_) | ast::PatternKind::Wildcard
+                        ) =>
+                    {
+                        let keys = builtins::lookup("Map.keys");
+                        if let Some(b) = keys {
+                            let span = it.span;
+                            it = mk(
+                                H::Call {
+                                    callee: Callee::Builtin(b),
+                                    args: vec![it],
+                                },
+                                Type::list((*k).clone()),
+                                span,
+                            );
+                        }
+                        *k
+                    }
                     Type::Map(k, v) => Type::Tuple(vec![*k, *v]),
                     Type::Set(a) | Type::List(a) => *a,
                     Type::Var(_) => {
@@ -960,12 +982,20 @@ impl Checker<'_> {
                 )
             }
             Res::Builtin(b) => {
+                // `List.sort(xs, cmp)`, upstream's comparator form.
+                let b = match builtins::lookup("List.sort_with") {
+                    Some(with) if b.get().name == "List.sort" && args.len() == 2 => with,
+                    _ => b,
+                };
                 if let Some(Special::Spawn { fun_index }) = b.get().special {
                     return self.spawn_call(cx, b, fun_index, args, &name, span);
                 }
                 let s = self.builtin_scheme(b);
                 let t = self.u.instantiate(&s);
                 let (args, ret) = self.call_args(cx, &t, args, &name, span);
+                if let op @ ("Math.abs" | "Math.min" | "Math.max") = b.get().name {
+                    self.numeric(&ret, op, span);
+                }
                 mk(
                     H::Call {
                         callee: Callee::Builtin(b),

@@ -66,6 +66,35 @@ impl Checker<'_> {
         }
     }
 
+    /// Marks every type in `p` unknown (see `H::Receive` above).
+    fn forget_pattern_types(&mut self, p: &mut hir::Pattern) {
+        p.ty = self.u.fresh();
+        match &mut p.kind {
+            P::Tuple(ps) | P::Or(ps) | P::Variant { args: ps, .. } => {
+                ps.iter_mut().for_each(|p| self.forget_pattern_types(p))
+            }
+            P::List { elems, tail } => {
+                elems.iter_mut().for_each(|p| self.forget_pattern_types(p));
+                if let Some(t) = tail {
+                    self.forget_pattern_types(t);
+                }
+            }
+            P::Cons(h, t) => {
+                self.forget_pattern_types(h);
+                self.forget_pattern_types(t);
+            }
+            P::Struct { fields, .. } => fields
+                .iter_mut()
+                .for_each(|(_, p)| self.forget_pattern_types(p)),
+            P::Map(es) => es.iter_mut().for_each(|(k, v)| {
+                self.forget_pattern_types(k);
+                self.forget_pattern_types(v);
+            }),
+            P::As(p, _) => self.forget_pattern_types(p),
+            P::Wildcard | P::Bind(_) | P::Lit(_) => {}
+        }
+    }
+
     fn finalize_expr(&mut self, e: &mut hir::Expr) {
         e.ty = self.u.zonk(&e.ty);
         match &mut e.kind {
@@ -164,6 +193,11 @@ impl Checker<'_> {
             }
             H::Receive { arms, after } => {
                 arms.iter_mut().for_each(|a| self.finalize_arm(a));
+                // A message can be any value whatever the patterns say, so
+                // its shape is tested, never assumed from the pattern's type
+                // (which lets the compiler drop a tuple's arity test).
+                arms.iter_mut()
+                    .for_each(|a| self.forget_pattern_types(&mut a.pat));
                 if let Some((t, b)) = after {
                     self.finalize_expr(t);
                     self.finalize_expr(b);

@@ -18,7 +18,7 @@
 use serde::{Deserialize, Serialize};
 
 /// Bumped whenever the encoding of [`Program`] changes.
-pub const FORMAT_VERSION: u32 = 2;
+pub const FORMAT_VERSION: u32 = 3;
 
 /// A register number, relative to the frame base.
 pub type Reg = u16;
@@ -456,6 +456,16 @@ pub enum Op {
     TryReturn {
         r: Reg,
         dst: Reg,
+    },
+    /// `s.field`: field `idx` of `src`, which must be a struct named by
+    /// atom `name` (a message received into an untyped variable may be
+    /// anything); `field` (an atom) names the field for the error.
+    Field {
+        dst: Reg,
+        src: Reg,
+        idx: u16,
+        name: u32,
+        field: u32,
     },
 }
 

@@ -7,6 +7,9 @@ use crate::diag::Code;
 use crate::source::Span;
 use crate::token::{StrPart, TokenKind};
 
+/// The most binary operators (pipes included) one expression may chain.
+pub const MAX_CHAIN: usize = 1000;
+
 /// What an infix token does.
 enum Infix {
     Bin(BinOp),
@@ -79,9 +82,24 @@ impl Parser {
 
     fn expr_bp(&mut self, min_bp: u8) -> PResult<Expr> {
         let mut lhs = self.unary()?;
+        let mut chain = 0usize;
         while let Some((op, lbp, rbp)) = infix(self.peek()) {
             if lbp < min_bp {
                 break;
+            }
+            // A chain makes a tree as deep as it is long, and the checker
+            // and compiler recurse over it: bound it, as nesting is.
+            chain += 1;
+            if chain > MAX_CHAIN {
+                let span = self.span();
+                self.error(
+                    Code::TooDeep,
+                    span,
+                    format!(
+                        "more than {MAX_CHAIN} operators in one expression; split it with `let`"
+                    ),
+                );
+                return Err(Fail);
             }
             let op_span = self.bump().span;
             self.skip_newlines();
@@ -107,6 +125,12 @@ impl Parser {
     fn pipe(&mut self, lhs: Expr, rhs: Expr, pos: u32, op_span: Span, span: Span) -> Expr {
         let pos = pos as usize;
         match rhs.kind {
+            // As upstream, `?` after a piped call applies to the call the
+            // value goes into: `x |> f()?` is `(x |> f())?`.
+            ExprKind::Try(inner) => {
+                let piped = self.pipe(lhs, *inner, pos as u32, op_span, span);
+                mk(ExprKind::Try(Box::new(piped)), span)
+            }
             ExprKind::Call { callee, mut args } => {
                 if pos > args.len() {
                     self.error(
@@ -142,6 +166,15 @@ impl Parser {
         }
     }
 
+    /// `9223372036854775808` without a prefix `-` (see the lexer).
+    pub(crate) fn min_int_unnegated(&mut self, span: Span) {
+        self.error(
+            Code::BadNumber,
+            span,
+            "integer literal `9223372036854775808` does not fit in 64 bits",
+        );
+    }
+
     fn unary(&mut self) -> PResult<Expr> {
         let op = match self.peek() {
             TokenKind::Minus => UnOp::Neg,
@@ -149,6 +182,13 @@ impl Parser {
             _ => return self.postfix(),
         };
         let start = self.bump().span;
+        // `-9223372036854775808`: the one literal that fits only negated.
+        if op == UnOp::Neg
+            && let TokenKind::Int(i64::MIN) = self.peek()
+        {
+            let span = start.to(self.bump().span);
+            return Ok(mk(ExprKind::Int(i64::MIN), span));
+        }
         let operand = self.nested(Parser::unary)?;
         let span = start.to(operand.span);
         Ok(match (op, &operand.kind) {
@@ -164,13 +204,46 @@ impl Parser {
         })
     }
 
+    /// After a call's `)`: a trailing closure `do |params| ... end` (or
+    /// `do || ... end`), as upstream, becomes the call's last argument.
+    /// Only with the `|`, so `if f(x) do` and `for x in f(y) do` still open
+    /// their own bodies.
+    fn trailing_closure(&mut self) -> PResult<Option<Expr>> {
+        if !self.at(&TokenKind::Do) || !matches!(self.peek_at(1), TokenKind::Bar | TokenKind::OrOr)
+        {
+            return Ok(None);
+        }
+        let start = self.bump().span;
+        let params = if self.eat(&TokenKind::OrOr) {
+            Vec::new()
+        } else {
+            self.bump();
+            self.comma_list(&TokenKind::Bar, Parser::param)?
+        };
+        let cstart = self.span();
+        let body = self.block_until(&[TokenKind::End]);
+        let end = self.expect(&TokenKind::End)?;
+        Ok(Some(mk(
+            ExprKind::Closure(vec![ClosureClause {
+                params,
+                guard: None,
+                body,
+                span: cstart.to(end),
+            }]),
+            start.to(end),
+        )))
+    }
+
     fn postfix(&mut self) -> PResult<Expr> {
         let mut e = self.primary()?;
         loop {
             match self.peek() {
                 TokenKind::LParen => {
                     self.bump();
-                    let args = self.comma_list(&TokenKind::RParen, Parser::expr)?;
+                    let mut args = self.comma_list(&TokenKind::RParen, Parser::expr)?;
+                    if let Some(block) = self.trailing_closure()? {
+                        args.push(block);
+                    }
                     let span = e.span.to(self.prev_span());
                     e = mk(
                         ExprKind::Call {
@@ -254,6 +327,9 @@ impl Parser {
         let kind = match self.peek().clone() {
             TokenKind::Int(n) => {
                 self.bump();
+                if n == i64::MIN {
+                    self.min_int_unnegated(span);
+                }
                 ExprKind::Int(n)
             }
             TokenKind::Float(x) => {
@@ -281,6 +357,9 @@ impl Parser {
                 ExprKind::Str(self.string_parts(parts)?)
             }
             TokenKind::Ident(name) => {
+                if let Some(form) = self.test_form() {
+                    return form;
+                }
                 self.bump();
                 let id = Ident { name, span };
                 if is_upper(&id.name) {
@@ -291,6 +370,15 @@ impl Parser {
                 } else {
                     ExprKind::Var(id)
                 }
+            }
+            // `from` only starts an item (`from M import f`); elsewhere it
+            // is an ordinary name, as upstream (`fn copy(from, to)`).
+            TokenKind::From => {
+                self.bump();
+                ExprKind::Var(Ident {
+                    name: "from".into(),
+                    span,
+                })
             }
             TokenKind::SelfKw
             | TokenKind::Spawn
@@ -406,6 +494,7 @@ impl Parser {
                 StrPart::Lit(s) => out.push(StrPiece::Lit(s)),
                 StrPart::Interp(tokens, span) => {
                     let mut sub = Parser::new(self.file, tokens, self.depth);
+                    sub.test_src.clone_from(&self.test_src);
                     sub.skip_newlines();
                     if sub.at(&TokenKind::Eof) {
                         self.error(Code::UnexpectedToken, span, "empty interpolation");
@@ -535,7 +624,10 @@ impl Parser {
             let cstart = self.span();
             let params = if self.at(&TokenKind::LParen) {
                 self.params()?
-            } else if self.at(&TokenKind::Arrow) || self.at(&TokenKind::When) {
+            } else if self.at(&TokenKind::Arrow)
+                || self.at(&TokenKind::When)
+                || self.at(&TokenKind::Do)
+            {
                 Vec::new()
             } else {
                 let mut ps = vec![self.param()?];
@@ -549,6 +641,17 @@ impl Parser {
             } else {
                 None
             };
+            // `fn x do ... end` (as upstream): one clause, a block body.
+            if clauses.is_empty() && self.eat(&TokenKind::Do) {
+                let body = self.block_until(&[TokenKind::End]);
+                clauses.push(ClosureClause {
+                    params,
+                    guard,
+                    span: cstart.to(self.prev_span()),
+                    body,
+                });
+                break;
+            }
             self.expect(&TokenKind::Arrow)?;
             let body = self.block_until(&[TokenKind::End, TokenKind::Bar]);
             clauses.push(ClosureClause {
@@ -649,11 +752,91 @@ impl Parser {
     }
 
     fn arm_body(&mut self) -> PResult<Expr> {
-        self.skip_newlines();
+        if self.at(&TokenKind::Newline) {
+            return self.nested(Parser::arm_lines);
+        }
         if self.at(&TokenKind::Do) {
             self.do_block()
         } else {
             self.expr()
         }
+    }
+
+    /// After `->` at the end of a line: the body is the following lines up
+    /// to the next arm, `after` or `end` (as upstream, which also accepts
+    /// `pat ->` with the body indented below it). One line is one
+    /// expression; several make a block.
+    fn arm_lines(&mut self) -> PResult<Expr> {
+        let start = self.span();
+        let mut stmts = Vec::new();
+        loop {
+            let next = self.past_newlines();
+            let k = &self.tokens[next].kind;
+            if matches!(k, TokenKind::End | TokenKind::Eof | TokenKind::After)
+                || (!stmts.is_empty() && self.line_starts_arm(next))
+            {
+                break;
+            }
+            self.skip_newlines();
+            stmts.push(self.stmt()?);
+            if !self.at(&TokenKind::Newline) && !self.at(&TokenKind::End) {
+                return Err(self.unexpected("end of line"));
+            }
+        }
+        if stmts.is_empty() {
+            return Err(self.unexpected("the arm's body"));
+        }
+        if let [Stmt::Expr(_)] = stmts.as_slice()
+            && let Some(Stmt::Expr(e)) = stmts.pop()
+        {
+            return Ok(e);
+        }
+        let span = start.to(self.prev_span());
+        Ok(mk(ExprKind::Block(stmts), span))
+    }
+
+    /// The index of the first token at or after the cursor that is not a
+    /// newline.
+    fn past_newlines(&self) -> usize {
+        let mut i = self.pos;
+        while i + 1 < self.tokens.len() && self.tokens[i].kind == TokenKind::Newline {
+            i += 1;
+        }
+        i
+    }
+
+    /// Does the line starting at token `i` hold `->` outside brackets and
+    /// `fn ... end` / `do ... end` (so it starts another arm)?
+    fn line_starts_arm(&self, i: usize) -> bool {
+        let mut depth = 0usize;
+        // `fn`s whose body form (`->` or `do`) is not seen yet: their `do`
+        // opens nothing more (one `end` closes `fn x do ... end`).
+        let mut open_fns = 0usize;
+        for t in &self.tokens[i..] {
+            match t.kind {
+                TokenKind::Newline if depth == 0 => return false,
+                TokenKind::Eof => return false,
+                TokenKind::Fn => {
+                    depth += 1;
+                    open_fns += 1;
+                }
+                TokenKind::Do if open_fns > 0 => open_fns -= 1,
+                TokenKind::Arrow if depth > 0 && open_fns > 0 => open_fns -= 1,
+                TokenKind::LParen
+                | TokenKind::LBracket
+                | TokenKind::LBrace
+                | TokenKind::PercentBrace
+                | TokenKind::Do => depth += 1,
+                TokenKind::RParen | TokenKind::RBracket | TokenKind::RBrace | TokenKind::End => {
+                    if depth == 0 {
+                        return false;
+                    }
+                    depth -= 1;
+                }
+                TokenKind::Arrow if depth == 0 => return true,
+                _ => {}
+            }
+        }
+        false
     }
 }

@@ -84,7 +84,7 @@ impl Parser {
         }
     }
 
-    fn item(&mut self) -> PResult<Item> {
+    pub(crate) fn item(&mut self) -> PResult<Item> {
         let start = self.span();
         let mut attrs = Vec::new();
         while self.at(&TokenKind::At) {
@@ -129,7 +129,12 @@ impl Parser {
                     items: merge_clauses(items),
                 })
             }
-            _ => return Err(self.unexpected("an item (`fn`, `actor`, `struct`, `import`, ...)")),
+            _ => {
+                if let Some(fail) = self.misplaced_test_item() {
+                    return Err(fail);
+                }
+                return Err(self.unexpected("an item (`fn`, `actor`, `struct`, `import`, ...)"));
+            }
         };
         Ok(Item {
             kind,
@@ -195,7 +200,13 @@ impl Parser {
     }
 
     pub(crate) fn param(&mut self) -> PResult<Param> {
-        let pat = self.pattern_simple()?;
+        let mut pat = self.pattern_simple()?;
+        // As upstream: `::` then a lowercase name, `_` or a list pattern
+        // makes a cons pattern (`fn len(_ :: rest)`); otherwise `::` starts
+        // the parameter's type.
+        if self.at(&TokenKind::ColonColon) && self.cons_tail_follows() {
+            pat = self.param_cons_tail(pat)?;
+        }
         let ty = if self.eat(&TokenKind::ColonColon) {
             Some(self.type_expr()?)
         } else {
@@ -203,6 +214,31 @@ impl Parser {
         };
         let span = pat.span.to(self.prev_span());
         Ok(Param { pat, ty, span })
+    }
+
+    /// After a parameter pattern, at `::`: does a cons tail follow rather
+    /// than a type?
+    fn cons_tail_follows(&self) -> bool {
+        match self.peek_at(1) {
+            TokenKind::Ident(n) => n.starts_with(|c: char| c == '_' || c.is_lowercase()),
+            TokenKind::From | TokenKind::LBracket => true,
+            _ => false,
+        }
+    }
+
+    /// The rest of `head :: tail ...` in a parameter, at the `::`
+    /// (right-associative, as in `case`).
+    fn param_cons_tail(&mut self, head: Pattern) -> PResult<Pattern> {
+        self.bump();
+        let mut tail = self.pattern_simple()?;
+        if self.at(&TokenKind::ColonColon) && self.cons_tail_follows() {
+            tail = self.param_cons_tail(tail)?;
+        }
+        let span = head.span.to(tail.span);
+        Ok(Pattern {
+            kind: PatternKind::Cons(Box::new(head), Box::new(tail)),
+            span,
+        })
     }
 
     fn fn_decl(&mut self) -> PResult<FnDecl> {

@@ -92,6 +92,13 @@ impl Parser {
                 self.bump();
                 PatternKind::Var(Ident { name, span })
             }
+            TokenKind::From => {
+                self.bump();
+                PatternKind::Var(Ident {
+                    name: "from".into(),
+                    span,
+                })
+            }
             TokenKind::SelfKw => {
                 self.bump();
                 PatternKind::Var(Ident {
@@ -101,6 +108,9 @@ impl Parser {
             }
             TokenKind::Int(n) => {
                 self.bump();
+                if n == i64::MIN {
+                    self.min_int_unnegated(span);
+                }
                 PatternKind::Int(n)
             }
             TokenKind::Float(x) => {

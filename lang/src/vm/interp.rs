@@ -1541,6 +1541,26 @@ fn step(
                 let v = elem(&r!(src), idx);
                 r!(dst) = v;
             }
+            Op::Field {
+                dst,
+                src,
+                idx,
+                name,
+                field,
+            } => {
+                let v = match &r!(src) {
+                    Term::Struct(st) if st.name == env.image.atom(name) => {
+                        st.fields.get(usize::from(idx)).cloned()
+                    }
+                    _ => None,
+                };
+                let v = tri!(v.ok_or_else(|| Fault::Field {
+                    field: env.image.atom(field).as_str(),
+                    strukt: env.image.atom(name).as_str(),
+                    value: display::to_string(&r!(src)),
+                }));
+                r!(dst) = v;
+            }
             Op::Index { dst, src, idx } => {
                 let v = tri!(index(&r!(src), &r!(idx)));
                 r!(dst) = v;

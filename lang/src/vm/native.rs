@@ -45,6 +45,12 @@ pub(crate) enum Native {
         /// restart its frame instead of building a new one.
         plain: Option<u32>,
     },
+    /// `List.sort(xs, cmp)`: a stable bottom-up merge sort whose
+    /// comparisons are callbacks `cmp(a, b)` answering a negative, zero or
+    /// positive `Int`. Runs of `width` elements of `cur` are merged pairwise
+    /// into `next`; `[lo, mid)` and `[mid, hi)` are the runs being merged,
+    /// `i` and `j` their next elements.
+    Sort(Box<SortState>),
     /// `Option.map` / `Result.map` / `Result.map_err`: one call, then wrap.
     Wrap {
         f: Term,
@@ -52,6 +58,82 @@ pub(crate) enum Native {
         value: Term,
         called: bool,
     },
+}
+
+/// The state of a [`Native::Sort`].
+#[derive(Debug)]
+pub(crate) struct SortState {
+    f: Term,
+    cur: Vec<Term>,
+    next: Vec<Term>,
+    width: usize,
+    lo: usize,
+    mid: usize,
+    hi: usize,
+    i: usize,
+    j: usize,
+}
+
+impl SortState {
+    /// Sets up the merge of the runs starting at `lo`.
+    fn runs_at(&mut self, lo: usize) {
+        let n = self.cur.len();
+        self.lo = lo;
+        self.mid = (lo + self.width).min(n);
+        self.hi = (lo + 2 * self.width).min(n);
+        self.i = lo;
+        self.j = self.mid;
+    }
+
+    fn step(&mut self, last: Option<Term>, args: &mut [Term]) -> Result<NativeStep, Fault> {
+        if let Some(v) = last {
+            let Term::Int(c) = v else {
+                return Err(Fault::Type {
+                    op: "List.sort comparator",
+                    got: v.kind_name(),
+                });
+            };
+            // Stable: the right element goes first only if strictly less.
+            let (from, k) = if c > 0 {
+                (self.j, &mut self.j)
+            } else {
+                (self.i, &mut self.i)
+            };
+            *k += 1;
+            self.next
+                .push(self.cur.get(from).cloned().unwrap_or(Term::Unit));
+        }
+        loop {
+            if self.i < self.mid && self.j < self.hi {
+                if let [a, b, ..] = args {
+                    super::interp::put(a, self.cur.get(self.i).cloned().unwrap_or(Term::Unit));
+                    super::interp::put(b, self.cur.get(self.j).cloned().unwrap_or(Term::Unit));
+                }
+                return Ok(NativeStep::Call);
+            }
+            // One run is used up: the rest of the other follows as it is.
+            let (i, mid, j, hi) = (self.i, self.mid, self.j, self.hi);
+            self.next
+                .extend_from_slice(self.cur.get(i..mid).unwrap_or(&[]));
+            self.next
+                .extend_from_slice(self.cur.get(j..hi).unwrap_or(&[]));
+            let n = self.cur.len();
+            let lo = self.lo + 2 * self.width;
+            if lo < n {
+                self.runs_at(lo);
+                continue;
+            }
+            std::mem::swap(&mut self.cur, &mut self.next);
+            self.next.clear();
+            self.width *= 2;
+            if self.width >= n {
+                return Ok(NativeStep::Done(Term::List(List::from_vec(
+                    std::mem::take(&mut self.cur),
+                ))));
+            }
+            self.runs_at(0);
+        }
+    }
 }
 
 /// Writes the one argument of a callback.
@@ -90,14 +172,37 @@ impl Native {
     pub(super) fn plain_callee(&self) -> Option<u32> {
         match self {
             Native::List { plain, .. } => *plain,
-            Native::Wrap { .. } => None,
+            Native::Wrap { .. } | Native::Sort(_) => None,
         }
+    }
+
+    /// `List.sort(xs, cmp)`; `None` when `xs` is already sorted (at most
+    /// one element), so no callback is needed.
+    pub(crate) fn sort(src: &List, f: Term) -> Option<Native> {
+        if src.len() < 2 {
+            return None;
+        }
+        let cur = src.to_vec();
+        let mut st = SortState {
+            f,
+            next: Vec::with_capacity(cur.len()),
+            cur,
+            width: 1,
+            lo: 0,
+            mid: 0,
+            hi: 0,
+            i: 0,
+            j: 0,
+        };
+        st.runs_at(0);
+        Some(Native::Sort(Box::new(st)))
     }
 
     /// The function value this native frame calls back.
     pub(super) fn callee(&self) -> &Term {
         match self {
             Native::List { f, .. } | Native::Wrap { f, .. } => f,
+            Native::Sort(st) => &st.f,
         }
     }
 
@@ -155,6 +260,7 @@ impl Native {
         args: &mut [Term],
     ) -> Result<NativeStep, Fault> {
         match self {
+            Native::Sort(st) => st.step(last, args),
             Native::List {
                 kind,
                 src,

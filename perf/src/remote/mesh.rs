@@ -61,7 +61,7 @@ impl RemoteRuntime for MeshRemote {
     }
 }
 
-fn confine(p: Placement) -> Result<Option<nix::sched::CpuSet>, PerfError> {
+pub(super) fn confine(p: Placement) -> Result<Option<nix::sched::CpuSet>, PerfError> {
     use nix::sched::sched_getaffinity;
     use nix::unistd::Pid as OsPid;
     if p == Placement::None {
@@ -72,7 +72,7 @@ fn confine(p: Placement) -> Result<Option<nix::sched::CpuSet>, PerfError> {
     Ok(Some(before))
 }
 
-fn restore(before: Option<nix::sched::CpuSet>) {
+pub(super) fn restore(before: Option<nix::sched::CpuSet>) {
     if let Some(set) = before {
         let _ = nix::sched::sched_setaffinity(nix::unistd::Pid::from_raw(0), &set);
     }

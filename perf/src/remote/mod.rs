@@ -16,9 +16,14 @@
 //!
 //! Runtimes run one after the other, placements one after the other within
 //! a runtime, and a session runs every requested scenario `reps` times.
+//!
+//! `lang-remote-pingpong` and `lang-remote-send` are `remote-pingpong` and
+//! `remote-send` written in Mesh ([`mesh_lang`], runtime `mesh-lang`); their
+//! rows compare it with the Rust-API `mesh` and the `--peers`.
 
 pub mod erlang_dist;
 pub mod mesh;
+pub mod mesh_lang;
 mod pki;
 pub mod rustls_raw;
 
@@ -36,6 +41,8 @@ pub const SCENARIOS: &[&str] = &[
     "handshake",
     "remote-spawn",
     "global-register",
+    "lang-remote-pingpong",
+    "lang-remote-send",
 ];
 
 /// One remote scenario.

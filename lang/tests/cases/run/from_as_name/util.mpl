@@ -1,0 +1,1 @@
+pub fn span(from, to) = to - from

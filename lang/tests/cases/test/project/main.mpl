@@ -1,0 +1,5 @@
+import Counter
+
+fn main() do
+  println("${Counter.total([1, 2, 3])}")
+end

@@ -423,12 +423,18 @@ impl Scheduler {
     /// (an unknown scheduler index) fails as for a dead process.
     #[cold]
     fn no_such_process(&mut self, to: Pid, sig: Signal) {
+        self.fail_at_once(to, sig, reason::noproc());
+    }
+
+    /// A link or monitor on `to` that can never be set up fires at once
+    /// with `reason` (`noproc`, `noconnection`); other signals are dropped.
+    fn fail_at_once(&mut self, to: Pid, sig: Signal, reason: Term) {
         match sig {
             Signal::Link { from } => self.signal(
                 from,
                 Signal::Exit {
                     from: to,
-                    reason: reason::noproc(),
+                    reason,
                     kind: ExitKind::Link,
                 },
             ),
@@ -437,7 +443,7 @@ impl Scheduler {
                 Signal::Down {
                     mref,
                     from: to,
-                    reason: reason::noproc(),
+                    reason,
                 },
             ),
             _ => {}
@@ -456,25 +462,7 @@ impl Scheduler {
             },
             None => sig,
         };
-        match sig {
-            Signal::Link { from } => self.signal(
-                from,
-                Signal::Exit {
-                    from: to,
-                    reason: reason::noconnection(),
-                    kind: ExitKind::Link,
-                },
-            ),
-            Signal::Monitor { from, mref } => self.signal(
-                from,
-                Signal::Down {
-                    mref,
-                    from: to,
-                    reason: reason::noconnection(),
-                },
-            ),
-            _ => {}
-        }
+        self.fail_at_once(to, sig, reason::noconnection());
     }
 
     #[inline]

@@ -214,16 +214,8 @@ fn run(args: &Args) -> Result<(), PerfError> {
     let remote_rows = if remote_names.is_empty() {
         Vec::new()
     } else {
-        let sizes: Vec<usize> = args.size.iter().map(|&s| s as usize).collect();
-        let scenarios = remote::Scenario::expand(&remote_names, &sizes);
-        let rsizes = if args.quick {
-            remote::Sizes::QUICK
-        } else {
-            remote::Sizes::FULL
-        };
-        let measure = |rt: &dyn remote::RemoteRuntime| {
-            remote::measure(rt, &scenarios, &args.placement, reps, &rsizes, !args.json)
-        };
+        let scenarios = remote_scenarios(args, &remote_names);
+        let measure = |rt: &dyn remote::RemoteRuntime| remote_measure(args, rt, &scenarios, reps);
         let mesh = remote::mesh().map(|rt| measure(rt.as_ref())).transpose()?;
         // A peer that fails does not cost the others' figures: they are
         // printed, then the first failure ends the run with its error.
@@ -245,16 +237,8 @@ fn run(args: &Args) -> Result<(), PerfError> {
             .iter()
             .map(|s| s.trim_start_matches("lang-").to_owned())
             .collect();
-        let sizes: Vec<usize> = args.size.iter().map(|&s| s as usize).collect();
-        let scenarios = remote::Scenario::expand(&names, &sizes);
-        let rsizes = if args.quick {
-            remote::Sizes::QUICK
-        } else {
-            remote::Sizes::FULL
-        };
-        let measure = |rt: &dyn remote::RemoteRuntime| {
-            remote::measure(rt, &scenarios, &args.placement, reps, &rsizes, !args.json)
-        };
+        let scenarios = remote_scenarios(args, &names);
+        let measure = |rt: &dyn remote::RemoteRuntime| remote_measure(args, rt, &scenarios, reps);
         let ours = measure(&remote::mesh_lang::MeshLangRemote)?;
         let mut others = Vec::new();
         for rt in remote::mesh().iter().chain(remote_runtimes.iter()) {
@@ -307,6 +291,27 @@ fn run(args: &Args) -> Result<(), PerfError> {
 }
 
 /// The remote peers named by `--peers`, each once, in a fixed order.
+/// The remote scenarios `names` stand for, at the `--size` values.
+fn remote_scenarios(args: &Args, names: &[String]) -> Vec<remote::Scenario> {
+    let sizes: Vec<usize> = args.size.iter().map(|&s| s as usize).collect();
+    remote::Scenario::expand(names, &sizes)
+}
+
+/// Measures `scenarios` on one runtime, at the `--quick` or full sizes.
+fn remote_measure(
+    args: &Args,
+    rt: &dyn remote::RemoteRuntime,
+    scenarios: &[remote::Scenario],
+    reps: usize,
+) -> Result<remote::Measured, PerfError> {
+    let sizes = if args.quick {
+        remote::Sizes::QUICK
+    } else {
+        remote::Sizes::FULL
+    };
+    remote::measure(rt, scenarios, &args.placement, reps, &sizes, !args.json)
+}
+
 fn remote_runtimes(peers: &[PeerKind]) -> Result<Vec<Box<dyn remote::RemoteRuntime>>, PerfError> {
     use remote::erlang_dist::{Carrier, ErlangDist};
     let has = |k| peers.contains(&k);

@@ -944,8 +944,11 @@ fn fast(env: &Arc<Env>, m: &mut Machine, pos: &mut Pos, budget: &mut i64) -> Sto
             continue;
         }};
     }
-    while let Some(&op) = code.get(pc) {
-        match op {
+    while let Some(op) = code.get(pc) {
+        // Through the reference: each arm loads only its own fields (a
+        // copy of the instruction had every field decoded up front, on
+        // every dispatch, tying up registers the loop then spilled).
+        match *op {
             Hot::Slow => break,
             Hot::Move { dst, src } => {
                 let v = r!(src).clone();

@@ -396,6 +396,39 @@ pub struct Pattern {
     pub span: Span,
 }
 
+impl Pattern {
+    /// Calls `f` on this pattern and then on every pattern inside it.
+    pub fn for_each_mut(&mut self, f: &mut dyn FnMut(&mut Pattern)) {
+        f(self);
+        match &mut self.kind {
+            PatternKind::Tuple(ps)
+            | PatternKind::Or(ps)
+            | PatternKind::Variant { args: ps, .. } => {
+                ps.iter_mut().for_each(|p| p.for_each_mut(f));
+            }
+            PatternKind::List { elems, tail } => {
+                elems.iter_mut().for_each(|p| p.for_each_mut(f));
+                if let Some(t) = tail {
+                    t.for_each_mut(f);
+                }
+            }
+            PatternKind::Cons(h, t) => {
+                h.for_each_mut(f);
+                t.for_each_mut(f);
+            }
+            PatternKind::Struct { fields, .. } => {
+                fields.iter_mut().for_each(|(_, p)| p.for_each_mut(f));
+            }
+            PatternKind::Map(es) => es.iter_mut().for_each(|(k, v)| {
+                k.for_each_mut(f);
+                v.for_each_mut(f);
+            }),
+            PatternKind::As(p, _) => p.for_each_mut(f),
+            PatternKind::Wildcard | PatternKind::Bind(_) | PatternKind::Lit(_) => {}
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 pub enum PatternKind {
     Wildcard,

@@ -39,60 +39,12 @@ impl Checker<'_> {
     }
 
     fn finalize_pattern(&mut self, p: &mut hir::Pattern) {
-        p.ty = self.u.zonk(&p.ty);
-        match &mut p.kind {
-            P::Tuple(ps) | P::Or(ps) | P::Variant { args: ps, .. } => {
-                ps.iter_mut().for_each(|p| self.finalize_pattern(p))
-            }
-            P::List { elems, tail } => {
-                elems.iter_mut().for_each(|p| self.finalize_pattern(p));
-                if let Some(t) = tail {
-                    self.finalize_pattern(t);
-                }
-            }
-            P::Cons(h, t) => {
-                self.finalize_pattern(h);
-                self.finalize_pattern(t);
-            }
-            P::Struct { fields, .. } => fields
-                .iter_mut()
-                .for_each(|(_, p)| self.finalize_pattern(p)),
-            P::Map(es) => es.iter_mut().for_each(|(k, v)| {
-                self.finalize_pattern(k);
-                self.finalize_pattern(v);
-            }),
-            P::As(p, _) => self.finalize_pattern(p),
-            P::Wildcard | P::Bind(_) | P::Lit(_) => {}
-        }
+        p.for_each_mut(&mut |q| q.ty = self.u.zonk(&q.ty));
     }
 
     /// Marks every type in `p` unknown (see `H::Receive` above).
     fn forget_pattern_types(&mut self, p: &mut hir::Pattern) {
-        p.ty = self.u.fresh();
-        match &mut p.kind {
-            P::Tuple(ps) | P::Or(ps) | P::Variant { args: ps, .. } => {
-                ps.iter_mut().for_each(|p| self.forget_pattern_types(p))
-            }
-            P::List { elems, tail } => {
-                elems.iter_mut().for_each(|p| self.forget_pattern_types(p));
-                if let Some(t) = tail {
-                    self.forget_pattern_types(t);
-                }
-            }
-            P::Cons(h, t) => {
-                self.forget_pattern_types(h);
-                self.forget_pattern_types(t);
-            }
-            P::Struct { fields, .. } => fields
-                .iter_mut()
-                .for_each(|(_, p)| self.forget_pattern_types(p)),
-            P::Map(es) => es.iter_mut().for_each(|(k, v)| {
-                self.forget_pattern_types(k);
-                self.forget_pattern_types(v);
-            }),
-            P::As(p, _) => self.forget_pattern_types(p),
-            P::Wildcard | P::Bind(_) | P::Lit(_) => {}
-        }
+        p.for_each_mut(&mut |q| q.ty = self.u.fresh());
     }
 
     fn finalize_expr(&mut self, e: &mut hir::Expr) {

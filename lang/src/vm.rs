@@ -302,6 +302,23 @@ pub struct VmProcess {
 }
 
 impl VmProcess {
+    /// Runs the interpreter for one reduction budget of `cx` and charges
+    /// what it used (at least one reduction).
+    fn run_slice(&mut self, cx: &mut Cx<'_>) -> Result<Outcome, RuntimeError> {
+        let env = Arc::clone(&self.env);
+        let mut budget = i64::from(cx.budget().max(1));
+        let start = budget;
+        let out = interp::run(
+            &env,
+            &mut self.m,
+            Some(&mut *cx),
+            &mut budget,
+            &mut self.terminate,
+        );
+        cx.consume(u32::try_from((start - budget).max(1)).unwrap_or(u32::MAX));
+        out
+    }
+
     /// A process that calls function `func` with `args`.
     pub fn new(env: Arc<Env>, func: u32, args: Vec<Term>) -> VmProcess {
         let mut m = Machine::default();
@@ -393,18 +410,7 @@ impl VmProcess {
 
 impl Process for VmProcess {
     fn resume(&mut self, cx: &mut Cx<'_>) -> Step {
-        let env = Arc::clone(&self.env);
-        let mut budget = i64::from(cx.budget().max(1));
-        let start = budget;
-        let out = interp::run(
-            &env,
-            &mut self.m,
-            Some(&mut *cx),
-            &mut budget,
-            &mut self.terminate,
-        );
-        cx.consume(u32::try_from((start - budget).max(1)).unwrap_or(u32::MAX));
-        match out {
+        match self.run_slice(cx) {
             Ok(Outcome::Yield) => Step::Yield,
             Ok(Outcome::Wait) => Step::Wait,
             Ok(Outcome::Done(_)) => {
@@ -415,7 +421,7 @@ impl Process for VmProcess {
                     return Step::Yield;
                 }
                 if self.is_main {
-                    env.flush_out();
+                    self.env.flush_out();
                 }
                 Step::Exit(self.failure.take().unwrap_or(Term::Atom(Atom::NORMAL)))
             }

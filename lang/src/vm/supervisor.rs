@@ -42,7 +42,7 @@ use std::time::{Duration, Instant};
 
 use mesh_core::{Atom, Cx, Opaque, Pid, Process, Received, Step, Term, reason};
 
-use super::{Env, Fault, Outcome, VmProcess, interp, to_string};
+use super::{Env, Fault, Outcome, VmProcess, to_string};
 
 /// Restart strategy.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -259,7 +259,7 @@ impl SupervisorProcess {
     /// Drives the step in progress. `Some` is what `resume` must return.
     fn drive(&mut self, cx: &mut Cx<'_>, cur: Current) -> Option<Step> {
         match cur {
-            Current::Starting { child, mut run } => match run_start(&mut run, cx) {
+            Current::Starting { child, mut run } => match run.run_slice(cx) {
                 Ok(Outcome::Yield) => {
                     self.current = Some(Current::Starting { child, run });
                     Some(Step::Yield)
@@ -452,22 +452,6 @@ fn is_clean_exit(why: &Term) -> bool {
     why.is_atom(Atom::NORMAL)
         || why.is_atom(Atom::SHUTDOWN)
         || matches!(why.as_tuple(), Some([tag, _]) if tag.is_atom(Atom::SHUTDOWN))
-}
-
-/// Runs a start function for one budget.
-fn run_start(p: &mut VmProcess, cx: &mut Cx<'_>) -> Result<Outcome, super::RuntimeError> {
-    let env = Arc::clone(&p.env);
-    let mut budget = i64::from(cx.budget().max(1));
-    let start = budget;
-    let out = interp::run(
-        &env,
-        &mut p.m,
-        Some(&mut *cx),
-        &mut budget,
-        &mut p.terminate,
-    );
-    cx.consume(u32::try_from((start - budget).max(1)).unwrap_or(u32::MAX));
-    out
 }
 
 impl Process for SupervisorProcess {

@@ -276,38 +276,31 @@ fn two_node_examples_print_their_expected_output() {
     assert!(ran >= 5, "two-node examples found: {ran}");
 }
 
-#[test]
-fn global_names_replicate_and_go_with_their_process_or_node_and_nodedown_follows_kill_9() {
+/// Builds case `name`, serves it on node b until b prints `ready`, runs
+/// the probe on node a, kills b with SIGKILL when a asks for it, and checks
+/// a's whole output against `probe.out` and its exit status.
+fn probe_then_kill_the_peer(name: &str, cookie: &str, ready: &str) {
     let tmp = tempfile::tempdir().unwrap();
-    let exe = build(&case_dir("global"), tmp.path(), "global");
-    let mut b = NodeProc::start(&exe, &["serve", "b@127.0.0.1:0", "global-cookie"], &[]);
+    let exe = build(&case_dir(name), tmp.path(), name);
+    let mut b = NodeProc::start(&exe, &["serve", "b@127.0.0.1:0", cookie], &[]);
     let peer = b.node_name();
-    b.until("node_b ");
-    let mut a = NodeProc::start(
-        &exe,
-        &["probe", "a@127.0.0.1:0", "global-cookie", &peer],
-        &[],
-    );
+    b.until(ready);
+    let mut a = NodeProc::start(&exe, &["probe", "a@127.0.0.1:0", cookie, &peer], &[]);
     a.until("kill the peer now");
     b.kill();
     let (status, out, err) = a.finish();
-    assert_eq!(out, expected("global", "probe.out"), "stderr: {err}");
+    assert_eq!(out, expected(name, "probe.out"), "stderr: {err}");
     assert_eq!(status, 0, "{err}");
 }
 
 #[test]
+fn global_names_replicate_and_go_with_their_process_or_node_and_nodedown_follows_kill_9() {
+    probe_then_kill_the_peer("global", "global-cookie", "node_b ");
+}
+
+#[test]
 fn a_service_is_called_across_nodes_and_a_call_after_its_node_died_fails_the_caller() {
-    let tmp = tempfile::tempdir().unwrap();
-    let exe = build(&case_dir("services"), tmp.path(), "services");
-    let mut b = NodeProc::start(&exe, &["serve", "b@127.0.0.1:0", "svc-cookie"], &[]);
-    let peer = b.node_name();
-    b.until("counter ");
-    let mut a = NodeProc::start(&exe, &["probe", "a@127.0.0.1:0", "svc-cookie", &peer], &[]);
-    a.until("kill the peer now");
-    b.kill();
-    let (status, out, err) = a.finish();
-    assert_eq!(out, expected("services", "probe.out"), "stderr: {err}");
-    assert_eq!(status, 0, "{err}");
+    probe_then_kill_the_peer("services", "svc-cookie", "counter ");
 }
 
 #[test]

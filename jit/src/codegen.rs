@@ -13,8 +13,8 @@
 //! interpreter checks it. An *unbounded* kernel also takes one unit of
 //! budget on entry and on every backward jump or self tail call (a self
 //! tail call is a jump to the top), calling the runner's yield hook when it
-//! runs out, and checks its stack pointer against the context's floor on
-//! entry.
+//! runs out, and checks its stack pointer against the context's floor
+//! before each call.
 
 use cranelift_codegen::ir::condcodes::IntCC;
 use cranelift_codegen::ir::{
@@ -242,27 +242,7 @@ impl Gen<'_, '_> {
             };
             b.def_var(*var, v);
         }
-        if f.unbounded {
-            let sp = b.ins().get_stack_pointer(I64);
-            let floor = b
-                .ins()
-                .load(I64, MemFlagsData::trusted(), cx, off::STACK_FLOOR);
-            let low = b.ins().icmp(IntCC::UnsignedLessThan, sp, floor);
-            let kind = b.ins().iconst(I64, FaultKind::StackOverflow.code());
-            b.ins().brif(
-                low,
-                fault,
-                &[
-                    BlockArg::Value(kind),
-                    BlockArg::Value(zero),
-                    BlockArg::Value(zero),
-                ],
-                head,
-                &[],
-            );
-        } else {
-            b.ins().jump(head, &[]);
-        }
+        b.ins().jump(head, &[]);
 
         // Head: one unit of budget (unbounded kernels), then pc 0.
         b.switch_to_block(head);
@@ -420,6 +400,17 @@ impl Gen<'_, '_> {
                     open = false;
                 }
                 KOp::Call { dst, func, base, n } => {
+                    if f.unbounded {
+                        // The stack, checked at the call so that the fault
+                        // names the call's line, as the interpreter's does.
+                        let sp = b.ins().get_stack_pointer(I64);
+                        let floor =
+                            b.ins()
+                                .load(I64, MemFlagsData::trusted(), cx, off::STACK_FLOOR);
+                        let low = b.ins().icmp(IntCC::UnsignedLessThan, sp, floor);
+                        let z = b.ins().iconst(I64, 0);
+                        fault_at(b, low, FaultKind::StackOverflow, z);
+                    }
                     let mut args = vec![cx];
                     for k in 0..n {
                         args.push(b.use_var(var(base + k)));

@@ -73,6 +73,18 @@ pub struct RunOptions {
     pub config: Option<Config>,
     /// The transport of `Node.start` (none: `Node.start` returns an error).
     pub transport: Option<TransportFactory>,
+    /// Run pure integer functions as native code (see `vm::kernel`);
+    /// [`RunOptions::stdio`] takes it from `MESH_JIT` ([`native_from_env`]).
+    pub native: bool,
+}
+
+/// Whether `MESH_JIT` allows native code: yes unless it is `0`, `off`,
+/// `false` or `no`.
+pub fn native_from_env() -> bool {
+    !matches!(
+        std::env::var("MESH_JIT").as_deref().map(str::trim),
+        Ok("0" | "off" | "false" | "no")
+    )
 }
 
 impl std::fmt::Debug for RunOptions {
@@ -94,6 +106,7 @@ impl RunOptions {
             args,
             config: None,
             transport: None,
+            native: native_from_env(),
         }
     }
 }
@@ -101,7 +114,7 @@ impl RunOptions {
 /// Runs `program` to completion and returns its exit status.
 pub fn run(program: Program, opts: RunOptions) -> Result<i32, RunError> {
     let entry = program.entry.ok_or(RunError::NoMain)?;
-    let mut env = Env::new(Image::load(program), opts.stdout, opts.stderr);
+    let mut env = Env::new(Image::load(program, opts.native), opts.stdout, opts.stderr);
     env.args = opts.args;
     env.transport = opts.transport;
     let env = Arc::new(env);

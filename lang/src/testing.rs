@@ -207,7 +207,7 @@ impl Default for TestOptions {
 pub fn run_test(tp: &TestProgram, t: &Test, opts: &TestOptions) -> Result<TestResult, RunError> {
     let out = Capture::default();
     let mut env = Env::new(
-        Image::load(tp.program.clone()),
+        Image::load(tp.program.clone(), crate::run::native_from_env()),
         Box::new(out.clone()),
         Box::new(out.clone()),
     );

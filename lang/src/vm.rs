@@ -21,6 +21,7 @@
 mod display;
 mod hot;
 pub(crate) mod interp;
+pub(crate) mod kernel;
 pub(crate) mod native;
 pub(crate) mod supervisor;
 
@@ -45,6 +46,8 @@ pub struct Image {
     pub program: Program,
     /// The functions lowered for the hot loop, by function index.
     hot: Box<[hot::HotFunc]>,
+    /// Functions compiled to native code (see [`kernel`]).
+    pub(crate) kernels: Option<kernel::KernelSet>,
     consts: Vec<Term>,
     atoms: Vec<Atom>,
     atom_some: Atom,
@@ -52,16 +55,25 @@ pub struct Image {
 }
 
 impl Image {
-    /// Interns atoms and materialises constants.
-    pub fn load(program: Program) -> Image {
+    /// Interns atoms and materialises constants; with `native`, compiles
+    /// the program's pure integer functions to native code.
+    pub fn load(program: Program, native: bool) -> Image {
         let atoms: Vec<Atom> = program.atoms.iter().map(|a| Atom::new(a)).collect();
-        let consts = program
+        let consts: Vec<Term> = program
             .consts
             .iter()
             .map(|c| materialise(c, &atoms))
             .collect();
+        let kernels = if native {
+            kernel::select(&program, &consts)
+        } else {
+            None
+        };
         Image {
-            hot: hot::lower(&program.funcs),
+            hot: hot::lower(&program.funcs, &|f| {
+                kernels.as_ref().is_some_and(|k| k.entry(f).is_some())
+            }),
+            kernels,
             program,
             consts,
             atoms,
@@ -270,6 +282,8 @@ struct Frame {
 struct Machine {
     regs: Vec<Term>,
     frames: Vec<Frame>,
+    /// A native call that ran out of budget, resumed first at the next slice.
+    kernel: Option<kernel::Pending>,
 }
 
 /// What running a machine came to.

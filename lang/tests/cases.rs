@@ -5,8 +5,9 @@
 //!   equal the sibling `.diag` file.
 //! - `tests/cases/run/*`: programs compiled and run on the VM; stdout must
 //!   equal the sibling `.out` file. A sibling `.err` file means the program
-//!   must fail: exit status 1 and stderr equal to it. Each runs both
-//!   unoptimised and with `--release` optimisations, with the same output.
+//!   must fail: exit status 1 and stderr equal to it. Each runs
+//!   unoptimised, with `--release` optimisations, and with them but
+//!   without native code (`RunOptions::native`), with the same output.
 //! - `tests/cases/test/*`: `*.test.mpl` files (alone, or in a project
 //!   directory) whose tests are run as `meshc test` runs them; the outcome
 //!   of every test (`ok NAME`, or `FAIL NAME` with the reason and what the
@@ -163,7 +164,11 @@ fn diagnostic_cases_match_their_expectations() {
 const CASE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
 
 /// Compiles and runs a project: (exit status, stdout, stderr).
-fn run_case(files: &[(String, String)], optimize: bool) -> Result<(i32, String, String), String> {
+fn run_case(
+    files: &[(String, String)],
+    optimize: bool,
+    native: bool,
+) -> Result<(i32, String, String), String> {
     let map = SourceMap::from_pairs(files);
     // A single-file case is the project's `main.mpl` (shown by its own name).
     let checked: Vec<(String, String)> = match files {
@@ -187,6 +192,7 @@ fn run_case(files: &[(String, String)], optimize: bool) -> Result<(i32, String, 
                 .with_pinning(false),
         ),
         transport: None,
+        native,
     };
     // A program that never ends fails its case instead of hanging the suite.
     let (tx, rx) = std::sync::mpsc::channel();
@@ -211,8 +217,8 @@ fn run_cases_print_their_expected_output() {
     for (name, path, files) in &all {
         let out_path = path.with_file_name(format!("{name}.out"));
         let err_path = path.with_file_name(format!("{name}.err"));
-        for optimize in [false, true] {
-            let (code, out, err) = match run_case(files, optimize) {
+        for (optimize, native) in [(false, true), (true, true), (true, false)] {
+            let (code, out, err) = match run_case(files, optimize, native) {
                 Ok(r) => r,
                 Err(e) => {
                     failures.push(format!("--- run/{name}: does not compile or run\n{e}"));
@@ -228,7 +234,11 @@ fn run_cases_print_their_expected_output() {
             }
             let expected_out = fs::read_to_string(&out_path).unwrap_or_default();
             let expected_err = fs::read_to_string(&err_path).ok();
-            let mode = if optimize { "release" } else { "debug" };
+            let mode = match (optimize, native) {
+                (false, _) => "debug",
+                (true, true) => "release",
+                (true, false) => "release, interpreted",
+            };
             if out != expected_out {
                 failures.push(format!(
                     "--- run/{name} ({mode}) stdout\nexpected:\n{expected_out}\nactual:\n{out}\nstderr:\n{err}"

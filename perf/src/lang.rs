@@ -186,6 +186,7 @@ fn run_ours(
         args: p.args.clone(),
         config: Some(base.clone()),
         transport: None,
+        native: mesh_lang::run::native_from_env(),
     };
     let t0 = Instant::now();
     let status = mesh_lang::run::run(code.clone(), opts).map_err(|e| PerfError::PeerFailed {

@@ -237,9 +237,11 @@ pub(crate) struct HotFunc {
     pub nregs: u32,
 }
 
-/// Lowers every function of a program.
-pub(crate) fn lower(funcs: &[Func]) -> Box<[HotFunc]> {
-    let plain = |f: u32| funcs.get(f as usize).is_some_and(|f| f.terminate.is_none());
+/// Lowers every function of a program. Calls of functions for which
+/// `native` holds (run as native code, see `vm::kernel`) stay with the
+/// full interpreter.
+pub(crate) fn lower(funcs: &[Func], native: &dyn Fn(u32) -> bool) -> Box<[HotFunc]> {
+    let plain = |f: u32| funcs.get(f as usize).is_some_and(|f| f.terminate.is_none()) && !native(f);
     funcs
         .iter()
         .enumerate()
@@ -412,7 +414,7 @@ mod tests {
             },
         ];
         let funcs = vec![func(code, None), func(vec![], Some(0))];
-        let hot = lower(&funcs);
+        let hot = lower(&funcs, &|_| false);
         assert_eq!(hot[0].code.len(), funcs[0].code.len());
         assert_eq!(
             &*hot[0].code,
@@ -468,7 +470,7 @@ mod tests {
             },
             Op::Return { r: 4 },
         ];
-        let hot = lower(&[func(code, None)]);
+        let hot = lower(&[func(code, None)], &|_| false);
         assert_eq!(
             &*hot[0].code,
             &[
@@ -506,6 +508,6 @@ mod tests {
             }],
             None,
         )];
-        assert_eq!(&*lower(&funcs)[0].code, &[Hot::Slow]);
+        assert_eq!(&*lower(&funcs, &|_| false)[0].code, &[Hot::Slow]);
     }
 }

@@ -10,6 +10,7 @@ use std::time::Duration;
 use mesh_core::{Atom, Cx, List, Received, Term};
 
 use super::hot::{Hot, HotFunc};
+use super::kernel::{self, KStep, Pending};
 use super::native::NativeStep;
 use super::{Closure, Env, Fault, Frame, Machine, Outcome, RuntimeError, closure_of, display};
 use crate::builtins;
@@ -446,6 +447,7 @@ fn eval_guard(env: &Arc<Env>, func: u32, regs: Vec<Term>) -> bool {
     let mut m = Machine {
         regs,
         frames: Vec::new(),
+        kernel: None,
     };
     let nregs = usize::from(env.image.program.funcs[func as usize].nregs);
     if m.regs.len() < nregs {
@@ -762,7 +764,9 @@ fn native_return(
 #[inline(never)]
 fn fast(env: &Arc<Env>, m: &mut Machine, pos: &mut Pos, budget: &mut i64) -> Stop {
     let hot: &[HotFunc] = &env.image.hot;
-    let Machine { regs: regv, frames } = m;
+    let Machine {
+        regs: regv, frames, ..
+    } = m;
     let mut stop = Stop::Step;
     let mut func = pos.func;
     let Some(start) = hot.get(func as usize) else {
@@ -1144,6 +1148,9 @@ fn step(
     let mut code: &[Op] = &funcs[top.func as usize].code;
     let mut base = top.base as usize;
     let mut pc = top.pc as usize;
+    // A `Return` to run before the next instruction: the end of a tail
+    // call that ran as native code.
+    let mut ret_next: Option<u16> = None;
 
     macro_rules! reload {
         () => {{
@@ -1190,8 +1197,86 @@ fn step(
             }
         };
     }
+    // What a native call came to: its value into absolute register
+    // `dst` (then a return of `ret`), a yield with the call pending, or
+    // the fault, blamed on the kernel's own line.
+    macro_rules! native_step {
+        ($step:expr, $run:expr, $k:expr, $dst:expr, $ret:expr) => {
+            match $step {
+                KStep::Value(v) => {
+                    put(&mut m.regs[$dst], v);
+                    ret_next = $ret;
+                }
+                KStep::Yield => {
+                    save!();
+                    m.kernel = Some(Pending {
+                        run: $run,
+                        kernel: $k,
+                        dst: $dst,
+                        ret: $ret,
+                    });
+                    return Ok(Outcome::Yield);
+                }
+                KStep::Fault {
+                    fault,
+                    func,
+                    pc: kpc,
+                } => {
+                    let fault = kernel::refine_fail(&env.image.program, func, kpc, fault);
+                    m.frames.push(Frame {
+                        func,
+                        pc: 0,
+                        base: 0,
+                        ret: 0,
+                        native: None,
+                    });
+                    *pc_out = kpc as usize + 1;
+                    return Err(fault);
+                }
+            }
+        };
+    }
+    if let Some(Pending {
+        mut run,
+        kernel: k,
+        dst,
+        ret,
+    }) = m.kernel.take()
+    {
+        let Some(set) = env.image.kernels.as_ref() else {
+            fault!(Fault::Builtin {
+                message: "a native call without native code".into()
+            });
+        };
+        let step = set.resume(&mut run, k, budget);
+        native_step!(step, run, k, dst, ret);
+    }
 
     loop {
+        if let Some(r) = ret_next.take() {
+            // As `Op::Return { r }`, out of line.
+            let Some(fr) = m.frames.pop() else {
+                return Ok(Outcome::Done(take(&mut r!(r))));
+            };
+            let Some(caller) = m.frames.last() else {
+                return Ok(Outcome::Done(take(&mut r!(r))));
+            };
+            if caller.native.is_none() {
+                move_reg(&mut m.regs, base + usize::from(r), fr.ret as usize);
+                cur_func = caller.func;
+                code = &funcs[cur_func as usize].code;
+                base = caller.base as usize;
+                pc = caller.pc as usize;
+            } else {
+                *budget -= 1;
+                let v = take(&mut r!(r));
+                if let Some(v) = tri!(settle(env, m, Some(v))) {
+                    return Ok(Outcome::Done(v));
+                }
+                reload!();
+            }
+            check_budget!();
+        }
         {
             let mut pos = Pos {
                 func: cur_func,
@@ -1346,6 +1431,18 @@ fn step(
                 *budget -= 1;
                 save!();
                 let nb = base + usize::from(b);
+                let n = usize::from(funcs[func as usize].arity);
+                if let Some((k, step, run)) = kernel::start_call(
+                    env.image.kernels.as_ref(),
+                    func,
+                    m.regs.get(nb..nb + n),
+                    budget,
+                ) {
+                    let dst = base + usize::from(dst);
+                    native_step!(step, run, k, dst, None);
+                    check_budget!();
+                    continue;
+                }
                 if let Some(t) = funcs[func as usize].terminate {
                     let n = usize::from(funcs[func as usize].arity);
                     *terminate = Some((t, m.regs[nb..nb + n].to_vec()));
@@ -1359,6 +1456,16 @@ fn step(
             }
             Op::TailCall { func, base: b, n } => {
                 *budget -= 1;
+                let lo = base + usize::from(b);
+                if let Some((k, step, run)) = kernel::start_call(
+                    env.image.kernels.as_ref(),
+                    func,
+                    m.regs.get(lo..lo + usize::from(n)),
+                    budget,
+                ) {
+                    native_step!(step, run, k, lo, Some(b));
+                    continue;
+                }
                 let n = usize::from(n);
                 let src = base + usize::from(b);
                 if src != base {

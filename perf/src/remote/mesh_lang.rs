@@ -130,6 +130,7 @@ impl Run {
             args,
             config: Some(Config::default().with_schedulers(1).with_pinning(false)),
             transport: Some(transport),
+            native: mesh_lang::run::native_from_env(),
         };
         let program = program.clone();
         std::thread::Builder::new()

@@ -215,8 +215,16 @@ fn exec(program: Program, args: Vec<String>) -> ExitCode {
             return ExitCode::from(EXIT_USAGE);
         }
     };
+    let native = match mesh_lang::run::native_setting(std::env::var("MESH_JIT").ok().as_deref()) {
+        Ok(n) => n,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(EXIT_USAGE);
+        }
+    };
     let mut opts = mesh_lang::run::RunOptions::stdio(args);
     opts.transport = Some(transport);
+    opts.native = native;
     match mesh_lang::run::run(program, opts) {
         Ok(code) => ExitCode::from(u8::try_from(code).unwrap_or(1)),
         Err(e) => {

@@ -164,6 +164,8 @@ pub fn run(path: &Path, timeout: Duration) -> Result<ExitCode, CliError> {
     // Tests that start a node use the transport `MESH_TRANSPORT` names,
     // exactly as `meshc run` does.
     let transport = crate::transport_from_env()?;
+    // And native code as `MESH_JIT` says (a bad value stops here).
+    mesh_lang::run::native_setting(std::env::var("MESH_JIT").ok().as_deref())?;
     let opts = TestOptions {
         timeout,
         prepare: Some(std::sync::Arc::new(move |env: &mut mesh_lang::vm::Env| {

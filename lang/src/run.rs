@@ -54,6 +54,10 @@ pub enum RunError {
     Config(#[from] ConfigError),
     #[error("the runtime did not start: {0}")]
     Start(#[from] StartError),
+    #[error(
+        "MESH_JIT={value:?}: use 1 or on (native code for pure integer functions, the default) or 0 or off (interpret everything)"
+    )]
+    BadNative { value: String },
 }
 
 /// Makes the byte transport a program's node listens and dials with.
@@ -78,13 +82,24 @@ pub struct RunOptions {
     pub native: bool,
 }
 
-/// Whether `MESH_JIT` allows native code: yes unless it is `0`, `off`,
-/// `false` or `no`.
+/// Whether a `MESH_JIT` value allows native code: unset, empty, `1`,
+/// `on`, `true`, `yes` do; `0`, `off`, `false`, `no` do not; anything
+/// else is an error (binaries refuse to start on it).
+pub fn native_setting(value: Option<&str>) -> Result<bool, RunError> {
+    match value.map(str::trim) {
+        None | Some("" | "1" | "on" | "true" | "yes") => Ok(true),
+        Some("0" | "off" | "false" | "no") => Ok(false),
+        Some(other) => Err(RunError::BadNative {
+            value: other.to_string(),
+        }),
+    }
+}
+
+/// [`native_setting`] of the environment's `MESH_JIT`, native code on
+/// when the value is not understood (binaries check it first with
+/// [`native_setting`] and stop with its error).
 pub fn native_from_env() -> bool {
-    !matches!(
-        std::env::var("MESH_JIT").as_deref().map(str::trim),
-        Ok("0" | "off" | "false" | "no")
-    )
+    native_setting(std::env::var("MESH_JIT").ok().as_deref()).unwrap_or(true)
 }
 
 impl std::fmt::Debug for RunOptions {

@@ -388,3 +388,40 @@ fn examples_print_their_expected_output() {
     }
     assert!(ran >= 1, "no examples found in {}", root.display());
 }
+
+#[test]
+fn mesh_jit_turns_native_code_off_and_a_bad_value_stops_before_running() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("fib.mpl");
+    fs::write(
+        &f,
+        "fn fib(n :: Int) -> Int do\n  if n < 2 do\n    n\n  else\n    fib(n - 1) + fib(n - 2)\n  end\nend\n\nfn main() do\n  println(\"${fib(24)}\")\nend\n",
+    )
+    .unwrap();
+    for value in [None, Some("1"), Some("on"), Some("0"), Some("off")] {
+        let mut cmd = meshc();
+        cmd.arg("run")
+            .arg("--release")
+            .arg(&f)
+            .env_remove("MESH_JIT");
+        if let Some(v) = value {
+            cmd.env("MESH_JIT", v);
+        }
+        let o = cmd.output().unwrap();
+        assert_eq!(code(&o), 0, "MESH_JIT={value:?}: {}", text(&o.stderr));
+        assert_eq!(text(&o.stdout), "46368\n", "MESH_JIT={value:?}");
+    }
+    let o = meshc()
+        .arg("run")
+        .arg(&f)
+        .env("MESH_JIT", "fast")
+        .output()
+        .unwrap();
+    assert_eq!(code(&o), 2);
+    assert!(o.stdout.is_empty());
+    let err = text(&o.stderr);
+    assert!(
+        err.contains("MESH_JIT=\"fast\"") && err.contains("0 or off"),
+        "{err}"
+    );
+}

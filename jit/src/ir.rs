@@ -12,6 +12,12 @@
 /// A register number.
 pub type Reg = u16;
 
+/// Most registers a kernel may have. It bounds a native frame (a few
+/// machine words per register at most) far below the stack margin the
+/// runner keeps under its floor check, so a call that passes the check
+/// cannot step over the guard page.
+pub const MAX_REGS: u16 = 1024;
+
 /// Integer arithmetic. Every operator is checked: see [`FaultKind`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Arith {
@@ -220,6 +226,8 @@ pub enum IrError {
     Loop { func: u32 },
     #[error("kernel {func}: the code can run off its end")]
     FallsOff { func: u32 },
+    #[error("kernel {func}: {nregs} registers, more than {MAX_REGS}")]
+    TooManyRegisters { func: u32, nregs: u16 },
     #[error("kernel {func}: arity {arity} is above nregs {nregs}")]
     Arity { func: u32, arity: u16, nregs: u16 },
 }
@@ -227,6 +235,12 @@ pub enum IrError {
 impl KFunc {
     /// Checks that the IR is well formed against the set `all`.
     pub fn validate(&self, me: u32, all: &[KFunc]) -> Result<(), IrError> {
+        if self.nregs > MAX_REGS {
+            return Err(IrError::TooManyRegisters {
+                func: me,
+                nregs: self.nregs,
+            });
+        }
         if self.arity > self.nregs {
             return Err(IrError::Arity {
                 func: me,

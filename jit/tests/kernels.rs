@@ -455,6 +455,12 @@ fn malformed_ir_is_refused_with_a_reason() {
         Kernels::compile(&[bad]),
         Err(JitError::Ir(IrError::FallsOff { .. }))
     ));
+    let mut big = fib();
+    big.nregs = mesh_jit::ir::MAX_REGS + 1;
+    assert!(matches!(
+        Kernels::compile(&[big]),
+        Err(JitError::Ir(IrError::TooManyRegisters { .. }))
+    ));
     let mut bounded = fib();
     bounded.unbounded = false;
     assert!(matches!(Kernels::compile(&[bounded]), Err(JitError::Ir(_))));

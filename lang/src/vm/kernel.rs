@@ -165,6 +165,7 @@ fn plausible(f: &Func) -> bool {
     f.terminate.is_none()
         && f.captures.is_empty()
         && f.arity <= 32
+        && f.nregs <= mesh_jit::ir::MAX_REGS
         && !f.code.is_empty()
         && f.code.iter().all(|op| match op {
             Op::Bin { op, .. } | Op::BinImm { op, .. } => !matches!(op, Bin::Concat | Bin::Append),

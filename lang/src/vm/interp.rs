@@ -1148,8 +1148,7 @@ fn step(
     let mut code: &[Op] = &funcs[top.func as usize].code;
     let mut base = top.base as usize;
     let mut pc = top.pc as usize;
-    // A `Return` to run before the next instruction: the end of a tail
-    // call that ran as native code.
+    // A return of this register to run before the next instruction.
     let mut ret_next: Option<u16> = None;
 
     macro_rules! reload {
@@ -1253,31 +1252,9 @@ fn step(
     }
 
     loop {
-        if let Some(r) = ret_next.take() {
-            // As `Op::Return { r }`, out of line.
-            let Some(fr) = m.frames.pop() else {
-                return Ok(Outcome::Done(take(&mut r!(r))));
-            };
-            let Some(caller) = m.frames.last() else {
-                return Ok(Outcome::Done(take(&mut r!(r))));
-            };
-            if caller.native.is_none() {
-                move_reg(&mut m.regs, base + usize::from(r), fr.ret as usize);
-                cur_func = caller.func;
-                code = &funcs[cur_func as usize].code;
-                base = caller.base as usize;
-                pc = caller.pc as usize;
-            } else {
-                *budget -= 1;
-                let v = take(&mut r!(r));
-                if let Some(v) = tri!(settle(env, m, Some(v))) {
-                    return Ok(Outcome::Done(v));
-                }
-                reload!();
-            }
-            check_budget!();
-        }
-        {
+        // The end of a tail call that ran as native code: its `Return`.
+        let injected = ret_next.take().map(|r| Op::Return { r });
+        if injected.is_none() {
             let mut pos = Pos {
                 func: cur_func,
                 base,
@@ -1304,12 +1281,18 @@ fn step(
             base = pos.base;
             pc = pos.pc;
         }
-        let Some(&op) = code.get(pc) else {
-            fault!(Fault::Builtin {
-                message: "fell off the end of a function".into()
-            });
+        let op = match injected {
+            Some(op) => op,
+            None => {
+                let Some(&op) = code.get(pc) else {
+                    fault!(Fault::Builtin {
+                        message: "fell off the end of a function".into()
+                    });
+                };
+                pc += 1;
+                op
+            }
         };
-        pc += 1;
         match op {
             Op::Move { dst, src } => {
                 let v = r!(src).clone();

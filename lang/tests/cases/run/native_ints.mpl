@@ -80,6 +80,12 @@ fn ackermann(m :: Int, n :: Int) -> Int do
   end
 end
 
+# Interpreted (it prints), ending in a tail call of a native loop.
+fn report_then_gcd(n :: Int) -> Int do
+  println("gcd of ${n} and 12")
+  gcd(n, 12)
+end
+
 actor worker(parent :: Pid, n :: Int) do
   send(parent, fib(n))
 end
@@ -92,6 +98,7 @@ fn main() do
   println("${sum_names(9, 0)}")
   println("${signs(0, 1)}")
   println("${ackermann(2, 3)}")
+  println("${report_then_gcd(18) + 1}")
   println("${List.map([10, 15, 20], fn x -> fib(x) end)}")
   let me = self()
   spawn(worker, me, 22)

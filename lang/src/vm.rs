@@ -277,6 +277,20 @@ struct Frame {
     native: Option<Box<Native>>,
 }
 
+impl Frame {
+    /// A bytecode frame of `func` at the bottom of a machine: registers
+    /// from 0, its value into register 0.
+    fn bottom(func: u32) -> Frame {
+        Frame {
+            func,
+            pc: 0,
+            base: 0,
+            ret: 0,
+            native: None,
+        }
+    }
+}
+
 /// A register file and a frame stack.
 #[derive(Debug, Default)]
 struct Machine {
@@ -341,13 +355,7 @@ impl VmProcess {
         let terminate = f.terminate.map(|t| (t, args.clone()));
         m.regs = args;
         m.regs.resize(nregs, Term::Unit);
-        m.frames.push(Frame {
-            func,
-            pc: 0,
-            base: 0,
-            ret: 0,
-            native: None,
-        });
+        m.frames.push(Frame::bottom(func));
         VmProcess {
             env,
             m,

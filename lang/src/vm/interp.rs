@@ -453,13 +453,7 @@ fn eval_guard(env: &Arc<Env>, func: u32, regs: Vec<Term>) -> bool {
     if m.regs.len() < nregs {
         m.regs.resize(nregs, Term::Unit);
     }
-    m.frames.push(Frame {
-        func,
-        pc: 0,
-        base: 0,
-        ret: 0,
-        native: None,
-    });
+    m.frames.push(Frame::bottom(func));
     let mut budget = i64::MAX;
     let mut term = None;
     matches!(
@@ -1222,13 +1216,8 @@ fn step(
                     pc: kpc,
                 } => {
                     let fault = kernel::refine_fail(&env.image.program, func, kpc, fault);
-                    m.frames.push(Frame {
-                        func,
-                        pc: 0,
-                        base: 0,
-                        ret: 0,
-                        native: None,
-                    });
+                    // Its frame, so that the error names its line.
+                    m.frames.push(Frame::bottom(func));
                     *pc_out = kpc as usize + 1;
                     return Err(fault);
                 }

@@ -60,8 +60,10 @@ impl Image {
             .iter()
             .map(|c| materialise(c, &atoms))
             .collect();
+        let mut hot = hot::lower(&program.funcs);
+        hot::lower_messaging(&mut hot, &program);
         Image {
-            hot: hot::lower(&program.funcs),
+            hot,
             program,
             consts,
             atoms,

@@ -11,7 +11,8 @@
 //! other instruction becomes [`Hot::Slow`]. Nothing here is serialised:
 //! the program image format is unchanged.
 
-use crate::compile::bytecode::{Bin, Cmp, Func, Label, Op, Reg};
+use crate::builtins;
+use crate::compile::bytecode::{Bin, Cmp, Func, Label, Op, Pat, Program, Reg};
 
 /// One lowered instruction. The comparison branches (`Unless*`) jump when
 /// the comparison does *not* hold, like [`Op::BranchNot`].
@@ -224,6 +225,16 @@ pub(crate) enum Hot {
         a: Reg,
         b: Reg,
     },
+    /// `send(base, base + 1)` into `dst` (see [`lower_messaging`]).
+    Send {
+        dst: Reg,
+        base: Reg,
+    },
+    /// A `receive` without a timeout whose first arm takes any message
+    /// (see [`lower_messaging`]).
+    ReceiveAny {
+        dst: Reg,
+    },
 }
 
 // Twelve bytes: three instructions fit in a 32-byte fetch of the loop.
@@ -256,6 +267,41 @@ pub(crate) fn lower(funcs: &[Func]) -> Box<[HotFunc]> {
             }
         })
         .collect()
+}
+
+/// Lowers the message instructions the hot loop runs without the full
+/// interpreter: `send` (a builtin) and a `receive` that takes the oldest
+/// message whatever it is (no timeout, first arm `_` or a name without a
+/// guard). Both stop the loop, for `step` to run them in full, whenever
+/// they could fail or wait. A pass of its own after [`lower`], since it
+/// needs the program's matchers.
+pub(crate) fn lower_messaging(hot: &mut [HotFunc], program: &Program) {
+    let any = |matcher: u32| {
+        program
+            .matchers
+            .get(matcher as usize)
+            .and_then(|m| m.arms.first())
+            .is_some_and(|a| a.guard.is_none() && matches!(a.pat, Pat::Any | Pat::Bind(_)))
+    };
+    for (h, f) in hot.iter_mut().zip(&program.funcs) {
+        for (slot, op) in h.code.iter_mut().zip(&f.code) {
+            if *slot != Hot::Slow {
+                continue;
+            }
+            *slot = match *op {
+                Op::Builtin { dst, id, base, n } if id == builtins::SEND.0 && n == 2 => {
+                    Hot::Send { dst, base }
+                }
+                Op::Receive {
+                    dst,
+                    matcher,
+                    timeout: None,
+                    ..
+                } if any(matcher) => Hot::ReceiveAny { dst },
+                _ => continue,
+            };
+        }
+    }
 }
 
 /// Replaces an instruction by a fused one that also runs the next
@@ -491,6 +537,61 @@ mod tests {
                 },
                 Hot::AddRet { dst: 4, a: 2, b: 3 },
                 Hot::Return { r: 4 },
+            ]
+        );
+    }
+
+    #[test]
+    fn plain_sends_and_receives_are_lowered() {
+        use crate::compile::bytecode::{MatchArm, Matcher};
+        let recv = |matcher, timeout| Op::Receive {
+            dst: 1,
+            matcher,
+            timeout,
+            on_timeout: u32::MAX,
+        };
+        let code = vec![
+            Op::Builtin {
+                dst: 0,
+                id: builtins::SEND.0,
+                base: 2,
+                n: 2,
+            },
+            recv(0, None),
+            recv(1, None),
+            recv(0, Some(3)),
+            recv(2, None),
+        ];
+        let arm = |pat, guard| MatchArm { pat, guard };
+        let program = Program {
+            funcs: vec![func(code, None)],
+            consts: Vec::new(),
+            atoms: Vec::new(),
+            files: Vec::new(),
+            matchers: vec![
+                Matcher {
+                    arms: vec![arm(Pat::Bind(1), None)],
+                },
+                Matcher {
+                    arms: vec![arm(Pat::Const(0), None), arm(Pat::Any, None)],
+                },
+                Matcher {
+                    arms: vec![arm(Pat::Any, Some(0))],
+                },
+            ],
+            entry: None,
+        };
+        let mut hot = lower(&program.funcs);
+        lower_messaging(&mut hot, &program);
+        assert_eq!(
+            &*hot[0].code,
+            &[
+                Hot::Send { dst: 0, base: 2 },
+                Hot::ReceiveAny { dst: 1 },
+                // A first arm that tests, a timeout, a guard: `step`.
+                Hot::Slow,
+                Hot::Slow,
+                Hot::Slow,
             ]
         );
     }

@@ -7,6 +7,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use mesh_core::dist::term_codec::check_sendable;
 use mesh_core::{Atom, Cx, List, Received, Term};
 
 use super::hot::{Hot, HotFunc};
@@ -751,7 +752,8 @@ fn native_return(
 
 /// The hot loop: runs the lowered instructions ([`Hot`]: integer
 /// arithmetic and branches, moves, calls and returns between bytecode
-/// frames) with few live values, so they stay in machine registers; the
+/// frames, and `send` and the plain `receive` of an actor loop) with few
+/// live values, so they stay in machine registers; the
 /// register file is a local slice, re-taken only when a call grows it. It
 /// stops, with `pc` at the instruction, at [`Hot::Slow`] and at any case
 /// that might fail, yield, or need the process's state (a native caller,
@@ -760,7 +762,13 @@ fn native_return(
 /// to stop, so running the instruction again is exact.
 #[allow(clippy::too_many_lines)]
 #[inline(never)]
-fn fast(env: &Arc<Env>, m: &mut Machine, pos: &mut Pos, budget: &mut i64) -> Stop {
+fn fast(
+    env: &Arc<Env>,
+    m: &mut Machine,
+    pos: &mut Pos,
+    budget: &mut i64,
+    cx: &mut Option<&mut Cx<'_>>,
+) -> Stop {
     let hot: &[HotFunc] = &env.image.hot;
     let Machine { regs: regv, frames } = m;
     let mut stop = Stop::Step;
@@ -1066,6 +1074,36 @@ fn fast(env: &Arc<Env>, m: &mut Machine, pos: &mut Pos, budget: &mut i64) -> Sto
                 continue;
             }
             Hot::Return { r } => ret!(r),
+            Hot::Send { dst, base: b } => {
+                // Stops where `send` fails (outside a process, not a pid,
+                // a message that cannot cross to another node): `step`
+                // reports it. Otherwise as `stdlib::call_send`.
+                let Some(c) = cx.as_deref_mut() else {
+                    break;
+                };
+                let Term::Pid(to) = r!(b) else {
+                    break;
+                };
+                let at = usize::from(b) + 1;
+                if !to.is_local() && check_sendable(&fr[at]).is_err() {
+                    break;
+                }
+                let msg = take(&mut fr[at]);
+                c.send(to, msg);
+                put(&mut r!(dst), Term::Unit);
+            }
+            Hot::ReceiveAny { dst } => {
+                // An empty mailbox stops here and `step` waits. (Looking
+                // twice changes nothing: the first look only disarms an
+                // abandoned timed receive, which the second finds done.)
+                let Some(c) = cx.as_deref_mut() else {
+                    break;
+                };
+                let Some(msg) = c.receive_any() else {
+                    break;
+                };
+                r!(dst) = msg;
+            }
             // Fused pairs: the first half stops at its own pc, the second
             // (the next instruction, read from there) at the next pc.
             Hot::AddICall { dst, a, imm } => {
@@ -1198,7 +1236,7 @@ fn step(
                 base,
                 pc,
             };
-            match fast(env, m, &mut pos, budget) {
+            match fast(env, m, &mut pos, budget, cx) {
                 Stop::Step => {}
                 Stop::Done(v) => return Ok(Outcome::Done(v)),
                 Stop::Fault(f) => {

@@ -304,6 +304,65 @@ pub(crate) fn lower_messaging(hot: &mut [HotFunc], program: &Program) {
     }
 }
 
+/// Turns a `Move` of an argument of a self tail call into a `Take` when
+/// nothing reads its source between the two. The tail call moves the
+/// argument back down (usually into the register it came from), so a
+/// copy would only add a reference-count increment and a decrement (and
+/// a clone for every term) per loop turn: `loop(c, payload, n - 1)`.
+/// Conservative: only straight-line code of instructions whose reads are
+/// known lies between, and the source is not one of the tail call's
+/// argument registers (the taken value would leave a unit there).
+pub(crate) fn take_tail_args(hot: &mut [HotFunc], funcs: &[Func]) {
+    for (h, f) in hot.iter_mut().zip(funcs) {
+        for k in 0..f.code.len().min(h.code.len()) {
+            let Op::Move { dst, src } = f.code[k] else {
+                continue;
+            };
+            if h.code[k] != (Hot::Move { dst, src }) || dst == src {
+                continue;
+            }
+            if src_dead_until_tail_self(&f.code[k + 1..], &h.code[k + 1..], dst, src) {
+                h.code[k] = Hot::Take { dst, src };
+            }
+        }
+    }
+}
+
+/// Whether `ops` run straight to a self tail call (`hot` is the lowered
+/// code at the same pcs) that passes `dst` as an argument, without
+/// reading `src` or writing `dst` on the way, with `src` outside the
+/// argument registers.
+fn src_dead_until_tail_self(ops: &[Op], hot: &[Hot], dst: Reg, src: Reg) -> bool {
+    let within = |r: Reg, b: Reg, n: u16| r >= b && u32::from(r) < u32::from(b) + u32::from(n);
+    for (op, h) in ops.iter().zip(hot) {
+        let (reads, writes): (&[Reg], Option<Reg>) = match op {
+            Op::TailCall { base, n, .. } => {
+                return matches!(h, Hot::TailSelf { .. })
+                    && within(dst, *base, *n)
+                    && !within(src, *base, *n);
+            }
+            Op::Move { dst, src } | Op::Take { dst, src } => (&[*src], Some(*dst)),
+            Op::Int { dst, .. }
+            | Op::Unit { dst }
+            | Op::Bool { dst, .. }
+            | Op::Const { dst, .. } => (&[], Some(*dst)),
+            Op::Bin { dst, a, b, .. } => (&[*a, *b], Some(*dst)),
+            Op::BinImm { dst, a, .. } | Op::AddImm { dst, a, .. } => (&[*a], Some(*dst)),
+            Op::Builtin { dst, base, n, .. } => {
+                if within(src, *base, *n) {
+                    return false;
+                }
+                (&[], Some(*dst))
+            }
+            _ => return false,
+        };
+        if reads.contains(&src) || writes == Some(dst) {
+            return false;
+        }
+    }
+    false
+}
+
 /// Replaces an instruction by a fused one that also runs the next
 /// instruction, for common pairs. The next instruction stays in place, so
 /// a jump to it (or a stop of the hot loop between the two) still runs it
@@ -592,6 +651,59 @@ mod tests {
                 Hot::Slow,
                 Hot::Slow,
                 Hot::Slow,
+            ]
+        );
+    }
+
+    #[test]
+    fn tail_call_arguments_are_taken_when_their_source_is_dead() {
+        // burst(c, payload, n): send(c, payload); burst(c, payload, n - 1)
+        let code = vec![
+            Op::Move { dst: 7, src: 0 },
+            Op::Move { dst: 8, src: 1 },
+            Op::Builtin {
+                dst: 6,
+                id: builtins::SEND.0,
+                base: 7,
+                n: 2,
+            },
+            Op::Move { dst: 6, src: 0 },
+            Op::Move { dst: 7, src: 1 },
+            Op::Move { dst: 9, src: 1 },
+            Op::AddImm {
+                dst: 8,
+                a: 2,
+                imm: -1,
+            },
+            Op::TailCall {
+                func: 0,
+                base: 6,
+                n: 3,
+            },
+            // Not before a tail call.
+            Op::Move { dst: 3, src: 0 },
+            Op::Return { r: 3 },
+        ];
+        let funcs = vec![func(code, None)];
+        let mut hot = lower(&funcs);
+        take_tail_args(&mut hot, &funcs);
+        let kinds: Vec<&str> = hot[0]
+            .code
+            .iter()
+            .map(|h| match h {
+                Hot::Move { .. } => "move",
+                Hot::Take { .. } => "take",
+                _ => "-",
+            })
+            .collect();
+        assert_eq!(
+            kinds,
+            [
+                // Read again before the tail call.
+                "move", "move", "-",
+                // `c` is dead after its move; `payload` is read once more
+                // (`9 <- 1`), then dead, but register 9 is not an argument.
+                "take", "move", "move", "-", "-", "move", "-",
             ]
         );
     }

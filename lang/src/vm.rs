@@ -62,6 +62,7 @@ impl Image {
             .collect();
         let mut hot = hot::lower(&program.funcs);
         hot::lower_messaging(&mut hot, &program);
+        hot::keep_tail_args(&mut hot, &program.funcs);
         hot::take_tail_args(&mut hot, &program.funcs);
         Image {
             hot,

@@ -235,6 +235,16 @@ pub(crate) enum Hot {
     ReceiveAny {
         dst: Reg,
     },
+    /// Nothing (a `Move` that [`keep_tail_args`] made unnecessary).
+    Nop,
+    /// A self tail call that moves only the arguments in `moved` (bit `i`:
+    /// argument `i`); the others are already in place (see
+    /// [`keep_tail_args`]).
+    TailSelfSome {
+        base: Reg,
+        n: u16,
+        moved: u16,
+    },
 }
 
 // Twelve bytes: three instructions fit in a 32-byte fetch of the loop.
@@ -333,34 +343,145 @@ pub(crate) fn take_tail_args(hot: &mut [HotFunc], funcs: &[Func]) {
 /// reading `src` or writing `dst` on the way, with `src` outside the
 /// argument registers.
 fn src_dead_until_tail_self(ops: &[Op], hot: &[Hot], dst: Reg, src: Reg) -> bool {
-    let within = |r: Reg, b: Reg, n: u16| r >= b && u32::from(r) < u32::from(b) + u32::from(n);
     for (op, h) in ops.iter().zip(hot) {
-        let (reads, writes): (&[Reg], Option<Reg>) = match op {
-            Op::TailCall { base, n, .. } => {
-                return matches!(h, Hot::TailSelf { .. })
-                    && within(dst, *base, *n)
-                    && !within(src, *base, *n);
-            }
-            Op::Move { dst, src } | Op::Take { dst, src } => (&[*src], Some(*dst)),
-            Op::Int { dst, .. }
-            | Op::Unit { dst }
-            | Op::Bool { dst, .. }
-            | Op::Const { dst, .. } => (&[], Some(*dst)),
-            Op::Bin { dst, a, b, .. } => (&[*a, *b], Some(*dst)),
-            Op::BinImm { dst, a, .. } | Op::AddImm { dst, a, .. } => (&[*a], Some(*dst)),
-            Op::Builtin { dst, base, n, .. } => {
-                if within(src, *base, *n) {
-                    return false;
-                }
-                (&[], Some(*dst))
-            }
-            _ => return false,
+        if let Op::TailCall { base, n, .. } = *op {
+            return matches!(h, Hot::TailSelf { .. } | Hot::TailSelfSome { .. })
+                && within(dst, base, n)
+                && !within(src, base, n);
+        }
+        let Some((reads, writes)) = effects(op) else {
+            return false;
         };
-        if reads.contains(&src) || writes == Some(dst) {
+        if reads.contains(&src) || writes.contains(&dst) {
             return false;
         }
     }
     false
+}
+
+fn within(r: Reg, base: Reg, n: u16) -> bool {
+    r >= base && u32::from(r) < u32::from(base) + u32::from(n)
+}
+
+/// The registers a straight-line instruction reads and writes, for the
+/// few kinds the tail-call passes look through (`None`: any other).
+fn effects(op: &Op) -> Option<(Vec<Reg>, Vec<Reg>)> {
+    Some(match *op {
+        // A `Take` leaves a unit in its source.
+        Op::Take { dst, src } => (vec![src], vec![dst, src]),
+        Op::Move { dst, src } => (vec![src], vec![dst]),
+        Op::Int { dst, .. } | Op::Unit { dst } | Op::Bool { dst, .. } | Op::Const { dst, .. } => {
+            (vec![], vec![dst])
+        }
+        Op::Bin { dst, a, b, .. } => (vec![a, b], vec![dst]),
+        Op::BinImm { dst, a, .. } | Op::AddImm { dst, a, .. } => (vec![a], vec![dst]),
+        // A builtin may take its arguments out of their registers.
+        Op::Builtin { dst, base, n, .. } => {
+            let args: Vec<Reg> = (0..n).filter_map(|i| base.checked_add(i)).collect();
+            let mut writes = args.clone();
+            writes.push(dst);
+            (args, writes)
+        }
+        _ => return None,
+    })
+}
+
+/// Where any instruction of `code` may jump to.
+fn jump_targets(code: &[Op]) -> Vec<bool> {
+    let mut t = vec![false; code.len() + 1];
+    for op in code {
+        let to = match *op {
+            Op::Jump { to }
+            | Op::JumpIfNot { to, .. }
+            | Op::JumpIf { to, .. }
+            | Op::BranchNot { to, .. }
+            | Op::BranchNotImm { to, .. } => to,
+            Op::TestShape { fail, .. }
+            | Op::TestConst { fail, .. }
+            | Op::TestInt { fail, .. }
+            | Op::TestAtom { fail, .. }
+            | Op::MapLookup { fail, .. } => fail,
+            Op::LoopTest { done, .. } => done,
+            Op::Receive { on_timeout, .. } => on_timeout,
+            _ => continue,
+        };
+        if let Some(slot) = t.get_mut(to as usize) {
+            *slot = true;
+        }
+    }
+    t
+}
+
+/// Leaves a self tail call's unchanged arguments where they are:
+/// `loop(c, payload, n - 1)` compiles to `Move`s of parameter `i` into
+/// argument register `base + i` and a tail call that moves each back
+/// down, two moves (and for a string a clone and a drop) per argument and
+/// turn for nothing. Such a `Move` becomes a [`Hot::Nop`] and the tail
+/// call a [`Hot::TailSelfSome`] that skips that argument, when the code
+/// from the `Move` to the tail call is straight (no jump lands inside it)
+/// and neither writes parameter `i` nor touches register `base + i`.
+/// When the hot loop stops at that tail call (budget), it first moves the
+/// kept arguments up, so the bytecode's tail call, which `step` then
+/// runs, finds every argument where it expects it.
+pub(crate) fn keep_tail_args(hot: &mut [HotFunc], funcs: &[Func]) {
+    for (h, f) in hot.iter_mut().zip(funcs) {
+        let code = &mut h.code;
+        if code.len() != f.code.len() {
+            continue;
+        }
+        let targets = jump_targets(&f.code);
+        for j in 0..code.len() {
+            let Hot::TailSelf { base, n } = code[j] else {
+                continue;
+            };
+            if n > 16 {
+                continue;
+            }
+            let all: u16 = if n == 16 { u16::MAX } else { (1 << n) - 1 };
+            let mut moved = all;
+            let (mut read, mut written): (Vec<Reg>, Vec<Reg>) = (Vec::new(), Vec::new());
+            let mut nops = Vec::new();
+            let mut p = j;
+            while p > 0 && !targets[p] {
+                let k = p - 1;
+                p = k;
+                let op = &f.code[k];
+                if let Op::Move { dst, src } = *op
+                    && code[k] == (Hot::Move { dst, src })
+                    && src < n
+                    && u32::from(dst) == u32::from(base) + u32::from(src)
+                    && moved & (1 << src) != 0
+                    && !written.contains(&src)
+                    && !written.contains(&dst)
+                    && !read.contains(&dst)
+                {
+                    moved &= !(1 << src);
+                    nops.push(k);
+                }
+                let Some((r, w)) = effects(op) else {
+                    break;
+                };
+                read.extend(r);
+                written.extend(w);
+            }
+            if moved == all {
+                continue;
+            }
+            for k in nops {
+                code[k] = Hot::Nop;
+            }
+            code[j] = Hot::TailSelfSome { base, n, moved };
+            // A fused pair's second half must be the plain tail call.
+            if let Some(prev) = j.checked_sub(1) {
+                code[prev] = match code[prev] {
+                    Hot::AddITail { dst, a, imm } => Hot::AddI { dst, a, imm },
+                    Hot::RemITail { dst, a, imm } => Hot::RemI { dst, a, imm },
+                    Hot::AddTail { dst, a, b } => Hot::Add { dst, a, b },
+                    other => other,
+                };
+            }
+        }
+    }
 }
 
 /// Replaces an instruction by a fused one that also runs the next
@@ -704,6 +825,73 @@ mod tests {
                 // `c` is dead after its move; `payload` is read once more
                 // (`9 <- 1`), then dead, but register 9 is not an argument.
                 "take", "move", "move", "-", "-", "move", "-",
+            ]
+        );
+    }
+
+    #[test]
+    fn unchanged_tail_call_arguments_stay_in_place() {
+        // count_loop(sender, count, half, g, next) after a test that jumps
+        // to 2: the moves of parameters 0, 1 and 3 into the window are
+        // dropped, not the one of 2 (written on the way) nor the one of 4
+        // (another register), nor the first move (a jump lands after it).
+        let code = vec![
+            Op::BranchNotImm {
+                cmp: Cmp::Eq,
+                a: 0,
+                imm: 0,
+                to: 2,
+            },
+            Op::Move { dst: 10, src: 3 },
+            Op::Move { dst: 7, src: 0 },
+            Op::Move { dst: 8, src: 1 },
+            Op::Move { dst: 9, src: 2 },
+            Op::Move { dst: 11, src: 5 },
+            Op::AddImm {
+                dst: 2,
+                a: 2,
+                imm: 1,
+            },
+            Op::Move { dst: 10, src: 3 },
+            Op::AddImm {
+                dst: 6,
+                a: 3,
+                imm: 1,
+            },
+            Op::TailCall {
+                func: 0,
+                base: 7,
+                n: 5,
+            },
+        ];
+        let funcs = vec![func(code, None)];
+        let mut hot = lower(&funcs);
+        keep_tail_args(&mut hot, &funcs);
+        assert_eq!(
+            &hot[0].code[1..],
+            &[
+                Hot::Move { dst: 10, src: 3 },
+                Hot::Nop,
+                Hot::Nop,
+                Hot::Move { dst: 9, src: 2 },
+                Hot::Move { dst: 11, src: 5 },
+                Hot::AddI {
+                    dst: 2,
+                    a: 2,
+                    imm: 1
+                },
+                Hot::Nop,
+                // Unfused from the tail call, which is no longer plain.
+                Hot::AddI {
+                    dst: 6,
+                    a: 3,
+                    imm: 1
+                },
+                Hot::TailSelfSome {
+                    base: 7,
+                    n: 5,
+                    moved: 0b10100
+                },
             ]
         );
     }

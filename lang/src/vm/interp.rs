@@ -1104,6 +1104,30 @@ fn fast(
                 };
                 r!(dst) = msg;
             }
+            Hot::Nop => {}
+            Hot::TailSelfSome { base: b, n, moved } => {
+                let b = usize::from(b);
+                if bud <= 1 {
+                    // `step` runs the bytecode's tail call, which moves
+                    // every argument: put the kept ones where it takes them.
+                    let mut kept = !moved;
+                    while kept != 0 && (kept.trailing_zeros() as u16) < n {
+                        let i = kept.trailing_zeros() as usize;
+                        kept &= kept - 1;
+                        move_reg(fr, i, b + i);
+                    }
+                    break;
+                }
+                bud -= 1;
+                let mut m = moved;
+                while m != 0 {
+                    let i = m.trailing_zeros() as usize;
+                    m &= m - 1;
+                    move_reg(fr, b + i, i);
+                }
+                pc = 0;
+                continue;
+            }
             // Fused pairs: the first half stops at its own pc, the second
             // (the next instruction, read from there) at the next pc.
             Hot::AddICall { dst, a, imm } => {

@@ -96,8 +96,19 @@ pub fn encode(t: &Term, nodes: &dyn NodeCodec, out: &mut Vec<u8>) -> Result<(), 
 /// names the first part that cannot (an opaque value such as a closure,
 /// or nesting past [`MAX_DEPTH`]). Pids and refs are not checked here:
 /// the connection's node table decides those when the term is encoded.
+#[inline]
 pub fn check_sendable(t: &Term) -> Result<(), EncodeError> {
-    check(t, 0)
+    // Only a compound term or an opaque value can fail: a scalar, a
+    // string or a binary (most messages) is answered without a call.
+    match t {
+        Term::Tuple(_)
+        | Term::List(_)
+        | Term::Map(_)
+        | Term::Struct(_)
+        | Term::Variant(_)
+        | Term::Opaque(_) => check(t, 0),
+        _ => Ok(()),
+    }
 }
 
 fn check(t: &Term, depth: usize) -> Result<(), EncodeError> {

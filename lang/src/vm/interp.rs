@@ -51,12 +51,13 @@ fn take(t: &mut Term) -> Term {
 }
 
 /// Stores `v` in a register. Overwriting a value without heap parts needs
-/// no destructor call, which matters in arithmetic loops.
+/// no destructor call, which matters in arithmetic loops (and for a pid,
+/// in send loops).
 #[inline(always)]
 pub(super) fn put(slot: &mut Term, v: Term) {
     if matches!(
         slot,
-        Term::Int(_) | Term::Float(_) | Term::Bool(_) | Term::Unit | Term::Atom(_)
+        Term::Int(_) | Term::Float(_) | Term::Bool(_) | Term::Unit | Term::Atom(_) | Term::Pid(_)
     ) {
         std::mem::forget(std::mem::replace(slot, v));
     } else {

@@ -245,6 +245,11 @@ pub(crate) enum Hot {
         n: u16,
         moved: u16,
     },
+    /// Go on at `to`, over a run of [`Hot::Nop`]s (no reduction: forward
+    /// only).
+    Skip {
+        to: Label,
+    },
 }
 
 // Twelve bytes: three instructions fit in a 32-byte fetch of the loop.
@@ -311,6 +316,28 @@ pub(crate) fn lower_messaging(hot: &mut [HotFunc], program: &Program) {
                 _ => continue,
             };
         }
+    }
+}
+
+/// Makes the first of two or more [`Hot::Nop`]s in a row skip the rest
+/// (one dispatch instead of one per `Nop`). Nothing jumps into the run
+/// (see [`keep_tail_args`]) and the hot loop never stops at a `Nop`, so
+/// the others are never reached.
+fn skip_nops(code: &mut [Hot]) {
+    let mut k = 0;
+    while k < code.len() {
+        if !matches!(code[k], Hot::Nop | Hot::Skip { .. }) {
+            k += 1;
+            continue;
+        }
+        let mut end = k + 1;
+        while end < code.len() && code[end] == Hot::Nop {
+            end += 1;
+        }
+        if end - k >= 2 {
+            code[k] = Hot::Skip { to: end as Label };
+        }
+        k = end;
     }
 }
 
@@ -471,6 +498,7 @@ pub(crate) fn keep_tail_args(hot: &mut [HotFunc], funcs: &[Func]) {
                 code[k] = Hot::Nop;
             }
             code[j] = Hot::TailSelfSome { base, n, moved };
+            skip_nops(code);
             // A fused pair's second half must be the plain tail call.
             if let Some(prev) = j.checked_sub(1) {
                 code[prev] = match code[prev] {
@@ -871,7 +899,7 @@ mod tests {
             &hot[0].code[1..],
             &[
                 Hot::Move { dst: 10, src: 3 },
-                Hot::Nop,
+                Hot::Skip { to: 4 },
                 Hot::Nop,
                 Hot::Move { dst: 9, src: 2 },
                 Hot::Move { dst: 11, src: 5 },

@@ -1129,6 +1129,10 @@ fn fast(
                 pc = 0;
                 continue;
             }
+            Hot::Skip { to } => {
+                pc = to as usize;
+                continue;
+            }
             // Fused pairs: the first half stops at its own pc, the second
             // (the next instruction, read from there) at the next pc.
             Hot::AddICall { dst, a, imm } => {

@@ -250,6 +250,15 @@ pub(crate) enum Hot {
     Skip {
         to: Label,
     },
+    /// `Move { dst: base, src: pid }`, `Move { dst: base + 1, src: msg }`
+    /// and the `Send` of those two at the next two pcs, fused: the message
+    /// is cloned once, straight from `msg` (see [`lower_messaging`]).
+    SendFrom {
+        dst: Reg,
+        base: Reg,
+        pid: Reg,
+        msg: Reg,
+    },
 }
 
 // Twelve bytes: three instructions fit in a 32-byte fetch of the loop.
@@ -315,6 +324,26 @@ pub(crate) fn lower_messaging(hot: &mut [HotFunc], program: &Program) {
                 } if any(matcher) => Hot::ReceiveAny { dst },
                 _ => continue,
             };
+        }
+        // `send(a, b)` of two registers: the argument moves and the send.
+        for k in 2..h.code.len() {
+            let Hot::Send { dst, base } = h.code[k] else {
+                continue;
+            };
+            let (Hot::Move { dst: d0, src: pid }, Hot::Move { dst: d1, src: msg }) =
+                (h.code[k - 2], h.code[k - 1])
+            else {
+                continue;
+            };
+            let window = |r: Reg| r == base || Some(r) == base.checked_add(1);
+            if d0 == base && Some(d1) == base.checked_add(1) && !window(pid) && !window(msg) {
+                h.code[k - 2] = Hot::SendFrom {
+                    dst,
+                    base,
+                    pid,
+                    msg,
+                };
+            }
         }
     }
 }
@@ -794,12 +823,59 @@ mod tests {
         assert_eq!(
             &*hot[0].code,
             &[
+                // Its arguments are not moved just before: no fusion.
                 Hot::Send { dst: 0, base: 2 },
                 Hot::ReceiveAny { dst: 1 },
                 // A first arm that tests, a timeout, a guard: `step`.
                 Hot::Slow,
                 Hot::Slow,
                 Hot::Slow,
+            ]
+        );
+    }
+
+    #[test]
+    fn a_send_fuses_with_the_moves_of_its_arguments() {
+        let send = |base| Op::Builtin {
+            dst: 6,
+            id: builtins::SEND.0,
+            base,
+            n: 2,
+        };
+        let code = vec![
+            Op::Move { dst: 7, src: 0 },
+            Op::Move { dst: 8, src: 1 },
+            send(7),
+            // An argument read from the window itself: not fused.
+            Op::Move { dst: 7, src: 0 },
+            Op::Move { dst: 8, src: 7 },
+            send(7),
+        ];
+        let program = Program {
+            funcs: vec![func(code, None)],
+            consts: Vec::new(),
+            atoms: Vec::new(),
+            files: Vec::new(),
+            matchers: Vec::new(),
+            entry: None,
+        };
+        let mut hot = lower(&program.funcs);
+        lower_messaging(&mut hot, &program);
+        assert_eq!(
+            &*hot[0].code,
+            &[
+                Hot::SendFrom {
+                    dst: 6,
+                    base: 7,
+                    pid: 0,
+                    msg: 1
+                },
+                // Still there for a stop at the first `Move`.
+                Hot::Move { dst: 8, src: 1 },
+                Hot::Send { dst: 6, base: 7 },
+                Hot::Move { dst: 7, src: 0 },
+                Hot::Move { dst: 8, src: 7 },
+                Hot::Send { dst: 6, base: 7 },
             ]
         );
     }

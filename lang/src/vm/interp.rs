@@ -1133,6 +1133,32 @@ fn fast(
                 pc = to as usize;
                 continue;
             }
+            Hot::SendFrom {
+                dst,
+                base: b,
+                pid,
+                msg,
+            } => {
+                // As the two moves and `Hot::Send`; stops (at the first
+                // move, nothing done) wherever that send would.
+                let Some(c) = cx.as_deref_mut() else {
+                    break;
+                };
+                let Term::Pid(to) = r!(pid) else {
+                    break;
+                };
+                if !to.is_local() && check_sendable(&r!(msg)).is_err() {
+                    break;
+                }
+                let m = r!(msg).clone();
+                put(&mut r!(b), Term::Pid(to));
+                // The send takes the message out of the window.
+                put(&mut fr[usize::from(b) + 1], Term::Unit);
+                c.send(to, m);
+                put(&mut r!(dst), Term::Unit);
+                pc += 3;
+                continue;
+            }
             // Fused pairs: the first half stops at its own pc, the second
             // (the next instruction, read from there) at the next pc.
             Hot::AddICall { dst, a, imm } => {

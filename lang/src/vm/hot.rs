@@ -376,10 +376,17 @@ fn skip_nops(code: &mut [Hot]) {
 /// copy would only add a reference-count increment and a decrement (and
 /// a clone for every term) per loop turn: `loop(c, payload, n - 1)`.
 /// Conservative: only straight-line code of instructions whose reads are
-/// known lies between, and the source is not one of the tail call's
-/// argument registers (the taken value would leave a unit there).
+/// known lies between, the source is not one of the tail call's argument
+/// registers (the taken value would leave a unit there), and the
+/// function captures nothing.
 pub(crate) fn take_tail_args(hot: &mut [HotFunc], funcs: &[Func]) {
     for (h, f) in hot.iter_mut().zip(funcs) {
+        // Everything but the parameters is written again from pc 0 before
+        // it is read, except a closure's captured values: they are set
+        // once, when the closure is entered, and must survive the loop.
+        if !f.captures.is_empty() {
+            continue;
+        }
         for k in 0..f.code.len().min(h.code.len()) {
             let Op::Move { dst, src } = f.code[k] else {
                 continue;
@@ -909,9 +916,17 @@ mod tests {
             Op::Move { dst: 3, src: 0 },
             Op::Return { r: 3 },
         ];
-        let funcs = vec![func(code, None)];
+        let self_call = |op: &Op| match *op {
+            Op::TailCall { base, n, .. } => Op::TailCall { func: 1, base, n },
+            other => other,
+        };
+        let mut closure = func(code.iter().map(self_call).collect(), None);
+        closure.captures = vec![5];
+        let funcs = vec![func(code, None), closure];
         let mut hot = lower(&funcs);
         take_tail_args(&mut hot, &funcs);
+        // A closure's captured registers live across the loop: untouched.
+        assert!(!hot[1].code.iter().any(|h| matches!(h, Hot::Take { .. })));
         let kinds: Vec<&str> = hot[0]
             .code
             .iter()

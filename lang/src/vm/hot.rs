@@ -377,8 +377,9 @@ fn skip_nops(code: &mut [Hot]) {
 /// a clone for every term) per loop turn: `loop(c, payload, n - 1)`.
 /// Conservative: only straight-line code of instructions whose reads are
 /// known lies between, the source is not one of the tail call's argument
-/// registers (the taken value would leave a unit there), and the
-/// function captures nothing.
+/// registers (the taken value would leave a unit there) nor a parameter
+/// the tail call leaves in place, and the function captures nothing.
+/// Runs after [`keep_tail_args`].
 pub(crate) fn take_tail_args(hot: &mut [HotFunc], funcs: &[Func]) {
     for (h, f) in hot.iter_mut().zip(funcs) {
         // Everything but the parameters is written again from pc 0 before
@@ -408,9 +409,14 @@ pub(crate) fn take_tail_args(hot: &mut [HotFunc], funcs: &[Func]) {
 fn src_dead_until_tail_self(ops: &[Op], hot: &[Hot], dst: Reg, src: Reg) -> bool {
     for (op, h) in ops.iter().zip(hot) {
         if let Op::TailCall { base, n, .. } = *op {
-            return matches!(h, Hot::TailSelf { .. } | Hot::TailSelfSome { .. })
-                && within(dst, base, n)
-                && !within(src, base, n);
+            // A parameter the tail call leaves in place (see
+            // `keep_tail_args`) lives on into the next turn.
+            let kept = match *h {
+                Hot::TailSelf { .. } => false,
+                Hot::TailSelfSome { moved, .. } => src < n && moved & (1 << src) == 0,
+                _ => return false,
+            };
+            return !kept && base >= n && within(dst, base, n) && !within(src, base, n);
         }
         let Some((reads, writes)) = effects(op) else {
             return false;
@@ -497,7 +503,10 @@ pub(crate) fn keep_tail_args(hot: &mut [HotFunc], funcs: &[Func]) {
             let Hot::TailSelf { base, n } = code[j] else {
                 continue;
             };
-            if n > 16 {
+            // (An argument window that overlaps the parameters is left
+            // alone: the compiler does not make one, and skipping a move
+            // there would change what the others read.)
+            if n > 16 || base < n {
                 continue;
             }
             let all: u16 = if n == 16 { u16::MAX } else { (1 << n) - 1 };
@@ -1012,6 +1021,40 @@ mod tests {
                     moved: 0b10100
                 },
             ]
+        );
+    }
+
+    #[test]
+    fn a_parameter_left_in_place_is_not_taken() {
+        // twice(s, t, n) = twice(s, s, n - 1): `s` stays in register 0
+        // for the next turn, so its second move must stay a copy.
+        let code = vec![
+            Op::Move { dst: 6, src: 0 },
+            Op::Move { dst: 7, src: 0 },
+            Op::AddImm {
+                dst: 8,
+                a: 2,
+                imm: -1,
+            },
+            Op::TailCall {
+                func: 0,
+                base: 6,
+                n: 3,
+            },
+        ];
+        let funcs = vec![func(code, None)];
+        let mut hot = lower(&funcs);
+        keep_tail_args(&mut hot, &funcs);
+        take_tail_args(&mut hot, &funcs);
+        assert_eq!(hot[0].code[0], Hot::Nop);
+        assert_eq!(hot[0].code[1], Hot::Move { dst: 7, src: 0 });
+        assert_eq!(
+            hot[0].code[3],
+            Hot::TailSelfSome {
+                base: 6,
+                n: 3,
+                moved: 0b110
+            }
         );
     }
 

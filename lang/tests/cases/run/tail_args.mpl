@@ -27,6 +27,14 @@ fn pick(s :: String, t :: String, n :: Int) -> String do
   end
 end
 
+fn twice(s :: String, t :: String, n :: Int) -> String do
+  if n == 0 do
+    s <> t
+  else
+    twice(s, s, n - 1)
+  end
+end
+
 fn burst(p :: Pid, m :: String, n :: Int) do
   if n > 0 do
     send(p, m)
@@ -48,6 +56,7 @@ fn main() do
   println("${count("abc", 100000, 0)}")
   println(swap("x", "y", 100001))
   println(pick("s", "t", 99998))
+  println(twice("a", "b", 100000))
   burst(self(), "hello", 50000)
   println("${drain(50000, 0)}")
 end

@@ -69,10 +69,14 @@ impl Image {
         } else {
             None
         };
+        let mut hot = hot::lower(&program.funcs, &|f| {
+            kernels.as_ref().is_some_and(|k| k.entry(f).is_some())
+        });
+        hot::lower_messaging(&mut hot, &program);
+        hot::keep_tail_args(&mut hot, &program.funcs);
+        hot::take_tail_args(&mut hot, &program.funcs);
         Image {
-            hot: hot::lower(&program.funcs, &|f| {
-                kernels.as_ref().is_some_and(|k| k.entry(f).is_some())
-            }),
+            hot,
             kernels,
             program,
             consts,

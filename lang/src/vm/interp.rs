@@ -7,6 +7,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use mesh_core::dist::term_codec::check_sendable;
 use mesh_core::{Atom, Cx, List, Received, Term};
 
 use super::hot::{Hot, HotFunc};
@@ -51,12 +52,13 @@ fn take(t: &mut Term) -> Term {
 }
 
 /// Stores `v` in a register. Overwriting a value without heap parts needs
-/// no destructor call, which matters in arithmetic loops.
+/// no destructor call, which matters in arithmetic loops (and for a pid,
+/// in send loops).
 #[inline(always)]
 pub(super) fn put(slot: &mut Term, v: Term) {
     if matches!(
         slot,
-        Term::Int(_) | Term::Float(_) | Term::Bool(_) | Term::Unit | Term::Atom(_)
+        Term::Int(_) | Term::Float(_) | Term::Bool(_) | Term::Unit | Term::Atom(_) | Term::Pid(_)
     ) {
         std::mem::forget(std::mem::replace(slot, v));
     } else {
@@ -747,7 +749,8 @@ fn native_return(
 
 /// The hot loop: runs the lowered instructions ([`Hot`]: integer
 /// arithmetic and branches, moves, calls and returns between bytecode
-/// frames) with few live values, so they stay in machine registers; the
+/// frames, and `send` and the plain `receive` of an actor loop) with few
+/// live values, so they stay in machine registers; the
 /// register file is a local slice, re-taken only when a call grows it. It
 /// stops, with `pc` at the instruction, at [`Hot::Slow`] and at any case
 /// that might fail, yield, or need the process's state (a native caller,
@@ -756,7 +759,13 @@ fn native_return(
 /// to stop, so running the instruction again is exact.
 #[allow(clippy::too_many_lines)]
 #[inline(never)]
-fn fast(env: &Arc<Env>, m: &mut Machine, pos: &mut Pos, budget: &mut i64) -> Stop {
+fn fast(
+    env: &Arc<Env>,
+    m: &mut Machine,
+    pos: &mut Pos,
+    budget: &mut i64,
+    cx: &mut Option<&mut Cx<'_>>,
+) -> Stop {
     let hot: &[HotFunc] = &env.image.hot;
     let Machine {
         regs: regv, frames, ..
@@ -1064,6 +1073,90 @@ fn fast(env: &Arc<Env>, m: &mut Machine, pos: &mut Pos, budget: &mut i64) -> Sto
                 continue;
             }
             Hot::Return { r } => ret!(r),
+            Hot::Send { dst, base: b } => {
+                // Stops where `send` fails (outside a process, not a pid,
+                // a message that cannot cross to another node): `step`
+                // reports it. Otherwise as `stdlib::call_send`.
+                let Some(c) = cx.as_deref_mut() else {
+                    break;
+                };
+                let Term::Pid(to) = r!(b) else {
+                    break;
+                };
+                let at = usize::from(b) + 1;
+                if !to.is_local() && check_sendable(&fr[at]).is_err() {
+                    break;
+                }
+                let msg = take(&mut fr[at]);
+                c.send(to, msg);
+                put(&mut r!(dst), Term::Unit);
+            }
+            Hot::ReceiveAny { dst } => {
+                // An empty mailbox stops here and `step` waits. (Looking
+                // twice changes nothing: the first look only disarms an
+                // abandoned timed receive, which the second finds done.)
+                let Some(c) = cx.as_deref_mut() else {
+                    break;
+                };
+                let Some(msg) = c.receive_any() else {
+                    break;
+                };
+                r!(dst) = msg;
+            }
+            Hot::Nop => {}
+            Hot::TailSelfSome { base: b, n, moved } => {
+                let b = usize::from(b);
+                if bud <= 1 {
+                    // `step` runs the bytecode's tail call, which moves
+                    // every argument: put the kept ones where it takes them.
+                    let mut kept = !moved;
+                    while kept != 0 && (kept.trailing_zeros() as u16) < n {
+                        let i = kept.trailing_zeros() as usize;
+                        kept &= kept - 1;
+                        move_reg(fr, i, b + i);
+                    }
+                    break;
+                }
+                bud -= 1;
+                let mut m = moved;
+                while m != 0 {
+                    let i = m.trailing_zeros() as usize;
+                    m &= m - 1;
+                    move_reg(fr, b + i, i);
+                }
+                pc = 0;
+                continue;
+            }
+            Hot::Skip { to } => {
+                pc = to as usize;
+                continue;
+            }
+            Hot::SendFrom {
+                dst,
+                base: b,
+                pid,
+                msg,
+            } => {
+                // As the two moves and `Hot::Send`; stops (at the first
+                // move, nothing done) wherever that send would.
+                let Some(c) = cx.as_deref_mut() else {
+                    break;
+                };
+                let Term::Pid(to) = r!(pid) else {
+                    break;
+                };
+                if !to.is_local() && check_sendable(&r!(msg)).is_err() {
+                    break;
+                }
+                let m = r!(msg).clone();
+                put(&mut r!(b), Term::Pid(to));
+                // The send takes the message out of the window.
+                put(&mut fr[usize::from(b) + 1], Term::Unit);
+                c.send(to, m);
+                put(&mut r!(dst), Term::Unit);
+                pc += 3;
+                continue;
+            }
             // Fused pairs: the first half stops at its own pc, the second
             // (the next instruction, read from there) at the next pc.
             Hot::AddICall { dst, a, imm } => {
@@ -1249,7 +1342,7 @@ fn step(
                 base,
                 pc,
             };
-            match fast(env, m, &mut pos, budget) {
+            match fast(env, m, &mut pos, budget, cx) {
                 Stop::Step => {}
                 Stop::Done(v) => return Ok(Outcome::Done(v)),
                 Stop::Fault(f) => {

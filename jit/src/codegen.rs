@@ -41,6 +41,8 @@ pub(crate) mod off {
     pub const FAULT_FUNC: i32 = 32;
     pub const FAULT_PC: i32 = 40;
     pub const FAULT_VALUE: i32 = 48;
+    pub const DEEP_FLOOR: i32 = 56;
+    pub const DEEP: i32 = 64;
 }
 
 /// The machine code of a set of kernels.
@@ -403,13 +405,29 @@ impl Gen<'_, '_> {
                     if f.unbounded {
                         // The stack, checked at the call so that the fault
                         // names the call's line, as the interpreter's does.
+                        // One comparison on the way: below the deep floor
+                        // (rare), a cold block marks the run deep and
+                        // checks the real floor.
                         let sp = b.ins().get_stack_pointer(I64);
+                        let deep_floor =
+                            b.ins()
+                                .load(I64, MemFlagsData::trusted(), cx, off::DEEP_FLOOR);
+                        let deep = b.ins().icmp(IntCC::UnsignedLessThan, sp, deep_floor);
+                        let deep_blk = b.create_block();
+                        b.set_cold_block(deep_blk);
+                        let cont = b.create_block();
+                        b.ins().brif(deep, deep_blk, &[], cont, &[]);
+                        b.switch_to_block(deep_blk);
+                        let one = b.ins().iconst(I64, 1);
+                        b.ins().store(MemFlagsData::trusted(), one, cx, off::DEEP);
                         let floor =
                             b.ins()
                                 .load(I64, MemFlagsData::trusted(), cx, off::STACK_FLOOR);
                         let low = b.ins().icmp(IntCC::UnsignedLessThan, sp, floor);
                         let z = b.ins().iconst(I64, 0);
                         fault_at(b, low, FaultKind::StackOverflow, z);
+                        b.ins().jump(cont, &[]);
+                        b.switch_to_block(cont);
                     }
                     let mut args = vec![cx];
                     for k in 0..n {

@@ -10,7 +10,8 @@
 //! native frames.
 //!
 //! Stacks are large ([`STACK_SIZE`], reserved, touched only as deep as the
-//! recursion goes) and reused per thread.
+//! recursion goes) and reused per thread, except one a run used deeper than
+//! [`KEEP_DEPTH`], which is unmapped so its pages do not stay resident.
 
 use std::cell::RefCell;
 use std::sync::Arc;
@@ -32,8 +33,18 @@ const STACK_MARGIN: usize = 64 << 10;
 /// Stacks kept per thread for the next runs.
 const POOL: usize = 4;
 
+/// How much of a stack a run may use and still have it kept for the next
+/// runs. A deeper run's stack is unmapped instead, so that one deep
+/// recursion does not leave its pages resident for the thread's life.
+const KEEP_DEPTH: usize = 1 << 20;
+
 thread_local! {
     static STACKS: RefCell<Vec<DefaultStack>> = const { RefCell::new(Vec::new()) };
+}
+
+/// How many stacks this thread keeps for the next runs (for tests).
+pub fn pooled_stacks() -> usize {
+    STACKS.with(|s| s.borrow().len())
 }
 
 /// The state native code reads and writes; field offsets are
@@ -48,6 +59,10 @@ pub(crate) struct Ctx {
     pub fault_func: i64,
     pub fault_pc: i64,
     pub fault_value: i64,
+    /// Below this stack address the run counts as deep.
+    pub deep_floor: u64,
+    /// Set by native code once the stack went below `deep_floor`.
+    pub deep: i64,
     /// The running coroutine's yielder, while it runs.
     pub yielder: *const Yielder<Resume, ()>,
     /// The kernel's value, once it returned (read by Rust only).
@@ -63,6 +78,8 @@ const _: () = {
     assert!(std::mem::offset_of!(Ctx, fault_func) == off::FAULT_FUNC as usize);
     assert!(std::mem::offset_of!(Ctx, fault_pc) == off::FAULT_PC as usize);
     assert!(std::mem::offset_of!(Ctx, fault_value) == off::FAULT_VALUE as usize);
+    assert!(std::mem::offset_of!(Ctx, deep_floor) == off::DEEP_FLOOR as usize);
+    assert!(std::mem::offset_of!(Ctx, deep) == off::DEEP as usize);
 };
 
 /// What a suspended run is resumed with.
@@ -147,6 +164,7 @@ impl Run {
             None => DefaultStack::new(STACK_SIZE).map_err(|e| JitError::Stack(e.to_string()))?,
         };
         let floor = stack.limit().get() + STACK_MARGIN;
+        let deep_floor = stack.base().get().saturating_sub(KEEP_DEPTH).max(floor);
         let mut ctx = Box::new(Ctx {
             budget: 0,
             stack_floor: floor as u64,
@@ -155,6 +173,8 @@ impl Run {
             fault_func: 0,
             fault_pc: 0,
             fault_value: 0,
+            deep_floor: deep_floor as u64,
+            deep: 0,
             yielder: std::ptr::null(),
             value: 0,
         });
@@ -236,10 +256,14 @@ impl Run {
         }
     }
 
-    /// Gives a finished run's stack back to this thread's pool.
+    /// Gives a finished run's stack back to this thread's pool, unless
+    /// the run went deep (then dropping it unmaps it).
     fn recycle(&mut self) {
         if let Some(co) = self.co.take() {
             let stack = co.into_stack();
+            if self.ctx.deep != 0 {
+                return;
+            }
             STACKS.with(|s| {
                 let mut s = s.borrow_mut();
                 if s.len() < POOL {

@@ -485,3 +485,58 @@ fn runs_move_between_threads_while_suspended() {
         .expect("thread");
     assert_eq!(v, Ok(fib_ref(24)));
 }
+
+#[test]
+fn a_deep_run_gives_its_stack_back_to_the_system_not_the_pool() {
+    // depth(n) = if n == 0 do 0 else depth(n - 1) + 1
+    let depth = KFunc {
+        arity: 1,
+        nregs: 3,
+        unbounded: true,
+        code: vec![
+            KOp::BranchNotImm {
+                cmp: Cmp::Eq,
+                a: 0,
+                imm: 0,
+                to: 2,
+            },
+            KOp::Return { r: 0 },
+            KOp::ArithImm {
+                op: Arith::Sub,
+                dst: 1,
+                a: 0,
+                imm: 1,
+            },
+            KOp::Call {
+                dst: 2,
+                func: 0,
+                base: 1,
+                n: 1,
+            },
+            KOp::ArithImm {
+                op: Arith::Add,
+                dst: 2,
+                a: 2,
+                imm: 1,
+            },
+            KOp::Return { r: 2 },
+        ],
+    };
+    let k = compile(&[depth]);
+    // A thread of its own: the pool is per thread.
+    std::thread::spawn(move || {
+        assert_eq!(mesh_jit::run::pooled_stacks(), 0);
+        assert_eq!(run(&k, 0, &[100]), Ok(100));
+        assert_eq!(
+            mesh_jit::run::pooled_stacks(),
+            1,
+            "a shallow run keeps its stack"
+        );
+        assert_eq!(run(&k, 0, &[200_000]), Ok(200_000));
+        assert_eq!(mesh_jit::run::pooled_stacks(), 0, "a deep run does not");
+        assert_eq!(run(&k, 0, &[10]), Ok(10));
+        assert_eq!(mesh_jit::run::pooled_stacks(), 1);
+    })
+    .join()
+    .expect("thread");
+}

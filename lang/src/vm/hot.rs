@@ -10,6 +10,17 @@
 //! calls to functions without a `terminate` body marked as such. Every
 //! other instruction becomes [`Hot::Slow`]. Nothing here is serialised:
 //! the program image format is unchanged.
+//!
+//! Three passes then look at more than one instruction at a time, in this
+//! order (`Image::load`): [`lower_messaging`] (`send` and the actor-loop
+//! `receive`), [`keep_tail_args`] (self tail calls that leave unchanged
+//! parameters in place) and [`take_tail_args`] (argument moves whose
+//! source is dead). The pcs still correspond, with one weaker rule for
+//! what they rewrite: where the hot code stops or can be entered (a jump
+//! target, the instruction after one `step` ran), the registers are as
+//! the bytecode would have them, so `step` can take over there; inside a
+//! stretch the hot loop runs without stopping, it may do the same work in
+//! fewer instructions (a move left out, a copy made a take).
 
 use crate::builtins;
 use crate::compile::bytecode::{Bin, Cmp, Func, Label, Op, Pat, Program, Reg};

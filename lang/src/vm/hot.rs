@@ -10,6 +10,18 @@
 //! calls to functions without a `terminate` body marked as such. Every
 //! other instruction becomes [`Hot::Slow`]. Nothing here is serialised:
 //! the program image format is unchanged.
+//!
+//! Three passes then look at more than one instruction at a time, in this
+//! order (`Image::load`): [`lower_messaging`] (`send` and the actor-loop
+//! `receive`), [`keep_tail_args`] (self tail calls that leave unchanged
+//! parameters in place) and [`take_tail_args`] (argument moves whose
+//! source is dead). The pcs still correspond, with a weaker rule for the
+//! registers in what they rewrite: the hot code may leave out a move into
+//! a tail call's argument window or take where the bytecode copies, so at
+//! a pc where the hot loop stops a register can differ from what the
+//! bytecode would hold there, but only one that nothing reads before the
+//! tail call, which puts the arguments where the bytecode's tail call
+//! expects them whenever it stops itself.
 
 use crate::builtins;
 use crate::compile::bytecode::{Bin, Cmp, Func, Label, Op, Pat, Program, Reg};

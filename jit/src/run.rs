@@ -281,14 +281,21 @@ impl Run {
 
 impl Drop for Run {
     fn drop(&mut self) {
-        if let Some(co) = self.co.as_mut()
-            && co.started()
-            && !co.done()
-        {
-            // Every native frame returns at once; the body then ends.
-            let _ = co.resume(Resume::Cancel);
+        if let Some(co) = self.co.as_mut() {
+            // A suspended run: each resume with a cancel makes the hook
+            // return "cancelled", so every native frame returns at once
+            // and the body ends (one resume does it; the bound is a
+            // guard, not a loop that is expected to turn).
+            for _ in 0..16 {
+                if !co.started() || co.done() {
+                    break;
+                }
+                let _ = co.resume(Resume::Cancel);
+            }
         }
-        if self.co.as_ref().is_some_and(|c| c.done() || !c.started()) {
+        // Only a finished coroutine gives its stack back; one that never
+        // started is dropped with its stack.
+        if self.co.as_ref().is_some_and(Coroutine::done) {
             self.recycle();
         }
     }

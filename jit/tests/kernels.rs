@@ -197,6 +197,8 @@ fn a_run_dropped_while_suspended_is_cancelled_and_its_stack_reused() {
         assert_eq!(r.resume(500), Poll::Yielded);
         drop(r);
     }
+    // A run dropped before it ever ran.
+    drop(Run::start(&k, 0, &[40]).expect("start"));
     // Runs after cancelled ones still compute.
     assert_eq!(run(&k, 0, &[15]), Ok(fib_ref(15)));
 }

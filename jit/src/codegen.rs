@@ -1,7 +1,9 @@
 //! Cranelift code generation: [`KFunc`]s to machine code.
 //!
 //! Every kernel becomes one native function in Cranelift's `tail` calling
-//! convention, `(ctx, a0, .., an) -> (value, status)`: `status` is 0 for a
+//! convention, `(ctx, depth, a0, .., an) -> (value, status)` (`depth`:
+//! frames in the call chain, this one included, checked against the
+//! interpreter's limit at each call): `status` is 0 for a
 //! value and 1 when the kernel stopped early, in which case the fault is
 //! already written into the context and every caller returns at once. Each
 //! kernel also gets an *entry*: a function in the platform's C convention,
@@ -43,6 +45,7 @@ pub(crate) mod off {
     pub const FAULT_VALUE: i32 = 48;
     pub const DEEP_FLOOR: i32 = 56;
     pub const DEEP: i32 = 64;
+    pub const DEPTH: i32 = 72;
 }
 
 /// The machine code of a set of kernels.
@@ -71,7 +74,7 @@ fn isa() -> Result<OwnedTargetIsa, JitError> {
 }
 
 /// Compiles `funcs` (already validated).
-pub(crate) fn compile(funcs: &[KFunc]) -> Result<Compiled, JitError> {
+pub(crate) fn compile(funcs: &[KFunc], max_depth: u32) -> Result<Compiled, JitError> {
     let isa = isa()?;
     let host_cc = isa.default_call_conv();
     let fe = isa.frontend_config();
@@ -81,6 +84,8 @@ pub(crate) fn compile(funcs: &[KFunc]) -> Result<Compiled, JitError> {
 
     let kernel_sig = |arity: u16| {
         let mut s = Signature::new(CallConv::Tail);
+        // ctx, depth, arguments.
+        s.params.push(AbiParam::new(I64));
         s.params.push(AbiParam::new(I64));
         for _ in 0..arity {
             s.params.push(AbiParam::new(I64));
@@ -133,6 +138,7 @@ pub(crate) fn compile(funcs: &[KFunc]) -> Result<Compiled, JitError> {
                 me: i as u32,
                 refs: &refs,
                 hook: hook_ref,
+                max_depth: i64::from(max_depth),
             }
             .emit();
             b.seal_all_blocks();
@@ -153,7 +159,10 @@ pub(crate) fn compile(funcs: &[KFunc]) -> Result<Compiled, JitError> {
             b.switch_to_block(blk);
             let cx = b.block_params(blk)[0];
             let argp = b.block_params(blk)[1];
-            let mut args = vec![cx];
+            // The kernel's frame is one more than its caller's depth.
+            let depth = b.ins().load(I64, MemFlagsData::trusted(), cx, off::DEPTH);
+            let depth = b.ins().iadd_imm_s(depth, 1);
+            let mut args = vec![cx, depth];
             for k in 0..i32::from(f.arity) {
                 args.push(b.ins().load(I64, MemFlagsData::trusted(), argp, k * 8));
             }
@@ -187,6 +196,9 @@ struct Gen<'a, 'b> {
     me: u32,
     refs: &'a [FuncRef],
     hook: FuncRef,
+    /// Most frames a call chain may have, counted as the interpreter
+    /// counts its frames (the run's caller's depth comes in the context).
+    max_depth: i64,
 }
 
 impl Gen<'_, '_> {
@@ -235,10 +247,11 @@ impl Gen<'_, '_> {
         b.switch_to_block(entry);
         let params: Vec<Value> = b.block_params(entry).to_vec();
         let cx = params[0];
+        let depth = params[1];
         let zero = b.ins().iconst(I64, 0);
         for (r, var) in vars.iter().enumerate() {
             let v = if r < usize::from(f.arity) {
-                params[r + 1]
+                params[r + 2]
             } else {
                 zero
             };
@@ -429,7 +442,14 @@ impl Gen<'_, '_> {
                         b.ins().jump(cont, &[]);
                         b.switch_to_block(cont);
                     }
-                    let mut args = vec![cx];
+                    // As deep as the interpreter allows, then its fault.
+                    let full =
+                        b.ins()
+                            .icmp_imm_s(IntCC::SignedGreaterThanOrEqual, depth, self.max_depth);
+                    let z = b.ins().iconst(I64, 0);
+                    fault_at(b, full, FaultKind::StackOverflow, z);
+                    let deeper = b.ins().iadd_imm_s(depth, 1);
+                    let mut args = vec![cx, deeper];
                     for k in 0..n {
                         args.push(b.use_var(var(base + k)));
                     }
@@ -451,7 +471,7 @@ impl Gen<'_, '_> {
                         }
                         b.ins().jump(head, &[]);
                     } else {
-                        let mut all = vec![cx];
+                        let mut all = vec![cx, depth];
                         all.extend(args);
                         b.ins().return_call(self.refs[func as usize], &all);
                     }

@@ -70,13 +70,16 @@ unsafe impl Send for Kernels {}
 unsafe impl Sync for Kernels {}
 
 impl Kernels {
-    /// Validates and compiles `funcs`; kernel `i` is `funcs[i]`.
-    pub fn compile(funcs: &[KFunc]) -> Result<Kernels, JitError> {
+    /// Validates and compiles `funcs`; kernel `i` is `funcs[i]`. A call
+    /// chain may be `max_depth` frames deep (counting the frames below the
+    /// run, see [`Run::start`]); a call past that faults with
+    /// [`FaultKind::StackOverflow`].
+    pub fn compile(funcs: &[KFunc], max_depth: u32) -> Result<Kernels, JitError> {
         for (i, f) in funcs.iter().enumerate() {
             f.validate(i as u32, funcs)?;
         }
         ir::check_bounded(funcs)?;
-        let compiled = codegen::compile(funcs)?;
+        let compiled = codegen::compile(funcs, max_depth)?;
         Ok(Kernels {
             entries: compiled.entries.iter().map(|p| *p as usize).collect(),
             module: Some(compiled.module),

@@ -63,6 +63,8 @@ pub(crate) struct Ctx {
     pub deep_floor: u64,
     /// Set by native code once the stack went below `deep_floor`.
     pub deep: i64,
+    /// Frames below the kernel's own (its caller's depth).
+    pub depth: i64,
     /// The running coroutine's yielder, while it runs.
     pub yielder: *const Yielder<Resume, ()>,
     /// The kernel's value, once it returned (read by Rust only).
@@ -80,6 +82,7 @@ const _: () = {
     assert!(std::mem::offset_of!(Ctx, fault_value) == off::FAULT_VALUE as usize);
     assert!(std::mem::offset_of!(Ctx, deep_floor) == off::DEEP_FLOOR as usize);
     assert!(std::mem::offset_of!(Ctx, deep) == off::DEEP as usize);
+    assert!(std::mem::offset_of!(Ctx, depth) == off::DEPTH as usize);
 };
 
 /// What a suspended run is resumed with.
@@ -148,9 +151,14 @@ impl std::fmt::Debug for Run {
 unsafe impl Send for Run {}
 
 impl Run {
-    /// Starts kernel `func` with `args` (nothing runs until
-    /// [`Run::resume`]).
-    pub fn start(kernels: &Arc<Kernels>, func: u32, args: &[i64]) -> Result<Run, JitError> {
+    /// Starts kernel `func` with `args`, called from `depth` frames deep
+    /// (nothing runs until [`Run::resume`]).
+    pub fn start(
+        kernels: &Arc<Kernels>,
+        func: u32,
+        args: &[i64],
+        depth: u32,
+    ) -> Result<Run, JitError> {
         let (entry, arity) = kernels.entry(func)?;
         if args.len() != usize::from(arity) {
             return Err(JitError::Arity {
@@ -175,6 +183,7 @@ impl Run {
             fault_value: 0,
             deep_floor: deep_floor as u64,
             deep: 0,
+            depth: i64::from(depth),
             yielder: std::ptr::null(),
             value: 0,
         });

@@ -240,7 +240,7 @@ fn kernels() -> impl Strategy<Value = Vec<KFunc>> {
 }
 
 fn native(k: &Arc<Kernels>, args: &[i64]) -> Outcome {
-    match Run::start(k, 0, args).expect("start").finish() {
+    match Run::start(k, 0, args, 0).expect("start").finish() {
         Ok(v) => Outcome::Value(v),
         Err(f) => Outcome::Fault {
             kind: f.kind,
@@ -258,7 +258,7 @@ proptest! {
         funcs in kernels(),
         inputs in proptest::collection::vec((int(), int()), 1..6),
     ) {
-        let k = Arc::new(Kernels::compile(&funcs).expect("compiles"));
+        let k = Arc::new(Kernels::compile(&funcs, 1_000_000).expect("compiles"));
         for (a, b) in inputs {
             prop_assert_eq!(native(&k, &[a, b]), eval(&funcs, 0, &[a, b]), "inputs {} {}", a, b);
         }

@@ -119,11 +119,11 @@ fn binop(op: Arith) -> KFunc {
 }
 
 fn compile(funcs: &[KFunc]) -> Arc<Kernels> {
-    Arc::new(Kernels::compile(funcs).expect("kernels compile"))
+    Arc::new(Kernels::compile(funcs, 1_000_000).expect("kernels compile"))
 }
 
 fn run(k: &Arc<Kernels>, func: u32, args: &[i64]) -> Result<i64, mesh_jit::Fault> {
-    Run::start(k, func, args).expect("start").finish()
+    Run::start(k, func, args, 0).expect("start").finish()
 }
 
 fn fib_ref(n: i64) -> i64 {
@@ -150,7 +150,7 @@ fn recursion_and_loops_compute_what_the_interpreter_would() {
 #[test]
 fn a_spent_budget_suspends_the_run_and_more_budget_finishes_it() {
     let k = compile(&[fib(), counting_loop()]);
-    let mut r = Run::start(&k, 1, &[1_000_000, 0]).expect("start");
+    let mut r = Run::start(&k, 1, &[1_000_000, 0], 0).expect("start");
     let mut slices = 0;
     let value = loop {
         slices += 1;
@@ -173,7 +173,7 @@ fn a_spent_budget_suspends_the_run_and_more_budget_finishes_it() {
     assert_eq!(value, acc);
 
     // Recursion yields too, deep inside, and resumes where it was.
-    let mut r = Run::start(&k, 0, &[22]).expect("start");
+    let mut r = Run::start(&k, 0, &[22], 0).expect("start");
     let mut yields = 0;
     let v = loop {
         match r.resume(1_000) {
@@ -193,12 +193,12 @@ fn a_spent_budget_suspends_the_run_and_more_budget_finishes_it() {
 fn a_run_dropped_while_suspended_is_cancelled_and_its_stack_reused() {
     let k = compile(&[fib(), counting_loop()]);
     for _ in 0..20 {
-        let mut r = Run::start(&k, 0, &[40]).expect("start");
+        let mut r = Run::start(&k, 0, &[40], 0).expect("start");
         assert_eq!(r.resume(500), Poll::Yielded);
         drop(r);
     }
     // A run dropped before it ever ran.
-    drop(Run::start(&k, 0, &[40]).expect("start"));
+    drop(Run::start(&k, 0, &[40], 0).expect("start"));
     // Runs after cancelled ones still compute.
     assert_eq!(run(&k, 0, &[15]), Ok(fib_ref(15)));
 }
@@ -422,7 +422,7 @@ fn malformed_ir_is_refused_with_a_reason() {
         b: 2,
     };
     assert!(matches!(
-        Kernels::compile(&[bad]),
+        Kernels::compile(&[bad], 1_000_000),
         Err(JitError::Ir(IrError::Register {
             func: 0,
             pc: 6,
@@ -437,7 +437,7 @@ fn malformed_ir_is_refused_with_a_reason() {
         to: 99,
     };
     assert!(matches!(
-        Kernels::compile(&[bad]),
+        Kernels::compile(&[bad], 1_000_000),
         Err(JitError::Ir(IrError::Target { .. }))
     ));
     let mut bad = fib();
@@ -448,31 +448,34 @@ fn malformed_ir_is_refused_with_a_reason() {
         n: 1,
     };
     assert!(matches!(
-        Kernels::compile(&[bad]),
+        Kernels::compile(&[bad], 1_000_000),
         Err(JitError::Ir(IrError::Callee { .. }))
     ));
     let mut bad = fib();
     bad.code.pop();
     assert!(matches!(
-        Kernels::compile(&[bad]),
+        Kernels::compile(&[bad], 1_000_000),
         Err(JitError::Ir(IrError::FallsOff { .. }))
     ));
     let mut big = fib();
     big.nregs = mesh_jit::ir::MAX_REGS + 1;
     assert!(matches!(
-        Kernels::compile(&[big]),
+        Kernels::compile(&[big], 1_000_000),
         Err(JitError::Ir(IrError::TooManyRegisters { .. }))
     ));
     let mut bounded = fib();
     bounded.unbounded = false;
-    assert!(matches!(Kernels::compile(&[bounded]), Err(JitError::Ir(_))));
+    assert!(matches!(
+        Kernels::compile(&[bounded], 1_000_000),
+        Err(JitError::Ir(_))
+    ));
     let k = compile(&[fib()]);
     assert!(matches!(
-        Run::start(&k, 0, &[1, 2]),
+        Run::start(&k, 0, &[1, 2], 0),
         Err(JitError::Arity { .. })
     ));
     assert!(matches!(
-        Run::start(&k, 3, &[1]),
+        Run::start(&k, 3, &[1], 0),
         Err(JitError::NoKernel { func: 3 })
     ));
 }
@@ -480,7 +483,7 @@ fn malformed_ir_is_refused_with_a_reason() {
 #[test]
 fn runs_move_between_threads_while_suspended() {
     let k = compile(&[fib()]);
-    let mut r = Run::start(&k, 0, &[24]).expect("start");
+    let mut r = Run::start(&k, 0, &[24], 0).expect("start");
     assert_eq!(r.resume(100), Poll::Yielded);
     let v = std::thread::spawn(move || r.finish())
         .join()
@@ -488,10 +491,9 @@ fn runs_move_between_threads_while_suspended() {
     assert_eq!(v, Ok(fib_ref(24)));
 }
 
-#[test]
-fn a_deep_run_gives_its_stack_back_to_the_system_not_the_pool() {
-    // depth(n) = if n == 0 do 0 else depth(n - 1) + 1
-    let depth = KFunc {
+/// depth(n) = if n == 0 do 0 else depth(n - 1) + 1
+fn depth() -> KFunc {
+    KFunc {
         arity: 1,
         nregs: 3,
         unbounded: true,
@@ -523,8 +525,29 @@ fn a_deep_run_gives_its_stack_back_to_the_system_not_the_pool() {
             },
             KOp::Return { r: 2 },
         ],
+    }
+}
+
+#[test]
+fn calls_nest_exactly_as_deep_as_the_limit_counting_the_frames_below() {
+    let k = Arc::new(Kernels::compile(&[depth()], 100).expect("compiles"));
+    let at = |n: i64, below: u32| {
+        Run::start(&k, 0, &[n], below)
+            .expect("start")
+            .finish()
+            .map_err(|f| (f.kind, f.pc))
     };
-    let k = compile(&[depth]);
+    // From depth 0: the run's first frame is 1, so 99 more calls fit.
+    assert_eq!(at(99, 0), Ok(99));
+    assert_eq!(at(100, 0), Err((FaultKind::StackOverflow, 3)));
+    // Called from 50 frames deep: 50 fewer.
+    assert_eq!(at(49, 50), Ok(49));
+    assert_eq!(at(50, 50), Err((FaultKind::StackOverflow, 3)));
+}
+
+#[test]
+fn a_deep_run_gives_its_stack_back_to_the_system_not_the_pool() {
+    let k = compile(&[depth()]);
     // A thread of its own: the pool is per thread.
     std::thread::spawn(move || {
         assert_eq!(mesh_jit::run::pooled_stacks(), 0);

@@ -1501,6 +1501,7 @@ fn step(
                     env.image.kernels.as_ref(),
                     func,
                     m.regs.get(nb..nb + n),
+                    m.frames.len(),
                     budget,
                 ) {
                     let dst = base + usize::from(dst);
@@ -1526,6 +1527,8 @@ fn step(
                     env.image.kernels.as_ref(),
                     func,
                     m.regs.get(lo..lo + usize::from(n)),
+                    // A tail call replaces this frame.
+                    m.frames.len().saturating_sub(1),
                     budget,
                 ) {
                     native_step!(step, run, k, lo, Some(b));

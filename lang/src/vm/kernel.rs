@@ -148,7 +148,7 @@ pub(crate) fn select(program: &Program, consts: &[Term]) -> Option<KernelSet> {
         func_of.push(f as u32);
         returns_bool.push(ret[f] == Some(Kind::Bool));
     }
-    let kernels = Kernels::compile(&kfuncs).ok()?;
+    let kernels = Kernels::compile(&kfuncs, u32::try_from(MAX_DEPTH).unwrap_or(u32::MAX)).ok()?;
     let entry = (0..n)
         .map(|f| if unbounded[f] { index[f] } else { None })
         .collect();
@@ -631,16 +631,21 @@ pub(super) struct Pending {
 }
 
 /// Starts a call of `func` as native code, when `func` is entered
-/// natively and its arguments (`args`) are all integers; `None` means
-/// "interpret the call". Returns the kernel, how the run stands, and the
-/// run.
+/// natively, its arguments (`args`) are all integers and the caller's
+/// `depth` (frames) leaves room for it; `None` means "interpret the call"
+/// (which also reports a full stack). Returns the kernel, how the run
+/// stands, and the run.
 pub(super) fn start_call(
     set: Option<&KernelSet>,
     func: u32,
     args: Option<&[Term]>,
+    depth: usize,
     budget: &mut i64,
 ) -> Option<(u32, KStep, Run)> {
     let set = set?;
+    if depth >= MAX_DEPTH {
+        return None;
+    }
     let k = set.entry(func)?;
     let ints: Vec<i64> = args?
         .iter()
@@ -649,14 +654,20 @@ pub(super) fn start_call(
             _ => None,
         })
         .collect::<Option<_>>()?;
-    let (step, run) = set.start(k, &ints, budget)?;
+    let (step, run) = set.start(k, &ints, u32::try_from(depth).ok()?, budget)?;
     Some((k, step, run))
 }
 
 impl KernelSet {
     /// Starts kernel `k` and runs it with `budget`.
-    pub(super) fn start(&self, k: u32, args: &[i64], budget: &mut i64) -> Option<(KStep, Run)> {
-        let mut run = Run::start(&self.kernels, k, args).ok()?;
+    pub(super) fn start(
+        &self,
+        k: u32,
+        args: &[i64],
+        depth: u32,
+        budget: &mut i64,
+    ) -> Option<(KStep, Run)> {
+        let mut run = Run::start(&self.kernels, k, args, depth).ok()?;
         let step = self.resume(&mut run, k, budget);
         Some((step, run))
     }

@@ -294,35 +294,9 @@ fn a_fault_deep_in_recursion_reaches_the_caller() {
 
 #[test]
 fn runaway_recursion_is_a_stack_overflow_fault_not_a_crash() {
-    // f(n) = f(n + 1) + 1
-    let f = KFunc {
-        arity: 1,
-        nregs: 3,
-        unbounded: true,
-        code: vec![
-            KOp::ArithImm {
-                op: Arith::Add,
-                dst: 1,
-                a: 0,
-                imm: 1,
-            },
-            KOp::Call {
-                dst: 2,
-                func: 0,
-                base: 1,
-                n: 1,
-            },
-            KOp::ArithImm {
-                op: Arith::Add,
-                dst: 2,
-                a: 2,
-                imm: 1,
-            },
-            KOp::Return { r: 2 },
-        ],
-    };
-    let k = compile(&[f]);
-    let err = run(&k, 0, &[0]).expect_err("overflows");
+    // Without a depth limit, the stack floor stops depth(-1).
+    let k = Arc::new(Kernels::compile(&[depth()], u32::MAX).expect("compiles"));
+    let err = run(&k, 0, &[-1]).expect_err("overflows");
     assert_eq!(err.kind, FaultKind::StackOverflow);
     // The run's stack is usable again afterwards.
     let k2 = compile(&[fib()]);

@@ -109,11 +109,12 @@ pub(crate) fn select(program: &Program, consts: &[Term]) -> Option<KernelSet> {
         }
     }
     // Removing some may invalidate callers; and now every callee's kind
-    // must be known. Check again until stable.
+    // must be known and each function must return the kind its callers
+    // were typed with. Check again until stable.
     loop {
         let mut changed = false;
         for f in 0..n {
-            if cand[f] && infer(&funcs[f], funcs, consts, &cand, &ret, true).is_none() {
+            if cand[f] && infer(&funcs[f], funcs, consts, &cand, &ret, true) != Some(ret[f]) {
                 cand[f] = false;
                 changed = true;
             }

@@ -167,7 +167,10 @@ fn plausible(f: &Func) -> bool {
         && f.captures.is_empty()
         && f.arity <= 32
         && f.nregs <= mesh_jit::ir::MAX_REGS
-        && !f.code.is_empty()
+        && matches!(
+            f.code.last(),
+            Some(Op::Jump { .. } | Op::TailCall { .. } | Op::Return { .. } | Op::Fail { .. })
+        )
         && f.code.iter().all(|op| match op {
             Op::Bin { op, .. } | Op::BinImm { op, .. } => !matches!(op, Bin::Concat | Bin::Append),
             Op::Fail { kind, .. } => matches!(kind, FailKind::CaseClause | FailKind::LetMatch),

@@ -129,7 +129,8 @@ pub struct Run {
     // Declared first: dropped before the context it points to.
     co: Option<Co>,
     ctx: Box<Ctx>,
-    kernels: Arc<Kernels>,
+    /// Keeps the code the coroutine runs alive.
+    _kernels: Arc<Kernels>,
 }
 
 impl std::fmt::Debug for Run {
@@ -219,7 +220,7 @@ impl Run {
         Ok(Run {
             co: Some(co),
             ctx,
-            kernels: Arc::clone(kernels),
+            _kernels: Arc::clone(kernels),
         })
     }
 
@@ -280,11 +281,6 @@ impl Run {
                 }
             });
         }
-    }
-
-    /// The kernels this run executes.
-    pub fn kernels(&self) -> &Arc<Kernels> {
-        &self.kernels
     }
 }
 

@@ -50,6 +50,9 @@ pub(crate) struct KernelSet {
     func: Vec<u32>,
     /// Whether each kernel returns a boolean.
     returns_bool: Vec<bool>,
+    /// Native calls started (tests check that the interpreter enters them).
+    #[cfg(test)]
+    started: std::sync::atomic::AtomicU64,
 }
 
 impl KernelSet {
@@ -158,6 +161,8 @@ pub(crate) fn select(program: &Program, consts: &[Term]) -> Option<KernelSet> {
         entry,
         func: func_of,
         returns_bool,
+        #[cfg(test)]
+        started: std::sync::atomic::AtomicU64::new(0),
     })
 }
 
@@ -165,7 +170,6 @@ pub(crate) fn select(program: &Program, consts: &[Term]) -> Option<KernelSet> {
 fn plausible(f: &Func) -> bool {
     f.terminate.is_none()
         && f.captures.is_empty()
-        && f.arity <= 32
         && f.nregs <= mesh_jit::ir::MAX_REGS
         && matches!(
             f.code.last(),
@@ -672,6 +676,9 @@ impl KernelSet {
         budget: &mut i64,
     ) -> Option<(KStep, Run)> {
         let mut run = Run::start(&self.kernels, k, args, depth).ok()?;
+        #[cfg(test)]
+        self.started
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let step = self.resume(&mut run, k, budget);
         Some((step, run))
     }
@@ -750,7 +757,12 @@ pub(super) fn refine_fail(program: &Program, func: u32, pc: u32, fault: Fault) -
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
+    use std::sync::Arc;
+
+    use mesh_core::Term;
+
     use crate::compile::Options;
+    use crate::vm::Outcome;
 
     /// The names of the functions `src` enters natively, and how many
     /// kernels it compiled, for both optimisation levels.
@@ -798,6 +810,87 @@ end
             assert_eq!(names, ["Main.fib", "Main.sumsq", "Main.even", "Main.odd"]);
             assert_eq!(count, 5);
         }
+    }
+
+    /// Runs function `name` of `src` on the interpreter alone (no
+    /// runtime: the function must not print or message), a slice of
+    /// `budget` at a time. Returns its value, the slices that ended in a
+    /// yield, and how many native calls started.
+    fn run_sliced(src: &str, name: &str, native: bool, budget: i64) -> (Term, usize, u64) {
+        use std::sync::atomic::Ordering;
+        let (p, _) =
+            crate::compile_project(&[("main.mpl", src)], Options { optimize: true }).unwrap();
+        let func = p.funcs.iter().position(|f| f.name == name).unwrap() as u32;
+        let nregs = usize::from(p.funcs[func as usize].nregs);
+        let image = crate::vm::Image::load(p, native);
+        let env = Arc::new(crate::vm::Env::new(
+            image,
+            Box::new(std::io::sink()),
+            Box::new(std::io::sink()),
+        ));
+        let mut m = crate::vm::Machine::default();
+        m.regs.resize(nregs, Term::Unit);
+        m.frames.push(crate::vm::Frame::bottom(func));
+        let mut yields = 0;
+        let value = loop {
+            assert!(yields < 100_000, "{name} does not finish");
+            let mut b = budget;
+            match crate::vm::interp::run(&env, &mut m, None, &mut b, &mut None) {
+                Ok(Outcome::Done(v)) => break v,
+                Ok(Outcome::Yield) => yields += 1,
+                Ok(Outcome::Wait) => panic!("{name} waits for a message"),
+                Err(e) => panic!("{name}: {e}"),
+            }
+        };
+        let started = env
+            .image
+            .kernels
+            .as_ref()
+            .map_or(0, |k| k.started.load(Ordering::Relaxed));
+        (value, yields, started)
+    }
+
+    #[test]
+    fn the_interpreter_enters_native_code_and_resumes_it_across_slices() {
+        let src = "
+fn fib(n :: Int) -> Int do
+  if n < 2 do n else fib(n - 1) + fib(n - 2) end
+end
+fn even(n :: Int) -> Bool do
+  if n == 0 do true else odd(n - 1) end
+end
+fn odd(n :: Int) -> Bool do
+  if n == 0 do false else even(n - 1) end
+end
+fn call_fib() -> Int do
+  let x = fib(20)
+  x + 1
+end
+fn tail_even() -> Bool = even(10001)
+fn main() do
+  println(\"${call_fib()} ${tail_even()}\")
+end
+";
+        // fib(20) is 21,891 calls: at 1,000 a slice, one native call
+        // that yields about 21 times and comes back with the value.
+        let (v, yields, started) = run_sliced(src, "Main.call_fib", true, 1_000);
+        assert_eq!(v, Term::Int(6766));
+        assert_eq!(started, 1);
+        assert!(yields >= 20, "{yields} yields");
+        // A tail call into native code, returning a boolean.
+        let (v, yields, started) = run_sliced(src, "Main.tail_even", true, 1_000);
+        assert_eq!(v, Term::Bool(false));
+        assert_eq!(started, 1);
+        assert!(yields >= 10, "{yields} yields");
+        // The same interpreted: same values, no native calls.
+        assert_eq!(
+            run_sliced(src, "Main.call_fib", false, 1_000).0,
+            Term::Int(6766)
+        );
+        assert_eq!(
+            run_sliced(src, "Main.tail_even", false, 1_000).0,
+            Term::Bool(false)
+        );
     }
 
     #[test]

@@ -388,61 +388,76 @@ fn mutual_tail_calls_run_in_constant_stack() {
 
 #[test]
 fn malformed_ir_is_refused_with_a_reason() {
-    let mut bad = fib();
-    bad.code[6] = KOp::Arith {
-        op: Arith::Add,
-        dst: 9,
-        a: 1,
-        b: 2,
+    // fib with one edit, compiled: the reason it is refused.
+    let refusal = |edit: &dyn Fn(&mut KFunc)| {
+        let mut bad = fib();
+        edit(&mut bad);
+        match Kernels::compile(&[bad], 1_000_000) {
+            Err(JitError::Ir(e)) => e,
+            other => panic!("compiled or failed otherwise: {other:?}"),
+        }
     };
-    assert!(matches!(
-        Kernels::compile(&[bad], 1_000_000),
-        Err(JitError::Ir(IrError::Register {
+    assert_eq!(
+        refusal(&|f| {
+            f.code[6] = KOp::Arith {
+                op: Arith::Add,
+                dst: 9,
+                a: 1,
+                b: 2,
+            }
+        }),
+        IrError::Register {
             func: 0,
             pc: 6,
             reg: 9
-        }))
-    ));
-    let mut bad = fib();
-    bad.code[0] = KOp::BranchNotImm {
-        cmp: Cmp::Lt,
-        a: 0,
-        imm: 2,
-        to: 99,
-    };
+        }
+    );
+    assert_eq!(
+        refusal(&|f| {
+            f.code[0] = KOp::BranchNotImm {
+                cmp: Cmp::Lt,
+                a: 0,
+                imm: 2,
+                to: 99,
+            }
+        }),
+        IrError::Target {
+            func: 0,
+            pc: 0,
+            to: 99
+        }
+    );
     assert!(matches!(
-        Kernels::compile(&[bad], 1_000_000),
-        Err(JitError::Ir(IrError::Target { .. }))
+        refusal(&|f| {
+            f.code[3] = KOp::Call {
+                dst: 1,
+                func: 5,
+                base: 2,
+                n: 1,
+            }
+        }),
+        IrError::Callee {
+            func: 0,
+            pc: 3,
+            callee: 5,
+            ..
+        }
     ));
-    let mut bad = fib();
-    bad.code[3] = KOp::Call {
-        dst: 1,
-        func: 5,
-        base: 2,
-        n: 1,
-    };
-    assert!(matches!(
-        Kernels::compile(&[bad], 1_000_000),
-        Err(JitError::Ir(IrError::Callee { .. }))
-    ));
-    let mut bad = fib();
-    bad.code.pop();
-    assert!(matches!(
-        Kernels::compile(&[bad], 1_000_000),
-        Err(JitError::Ir(IrError::FallsOff { .. }))
-    ));
-    let mut big = fib();
-    big.nregs = mesh_jit::ir::MAX_REGS + 1;
-    assert!(matches!(
-        Kernels::compile(&[big], 1_000_000),
-        Err(JitError::Ir(IrError::TooManyRegisters { .. }))
-    ));
-    let mut bounded = fib();
-    bounded.unbounded = false;
-    assert!(matches!(
-        Kernels::compile(&[bounded], 1_000_000),
-        Err(JitError::Ir(_))
-    ));
+    assert_eq!(
+        refusal(&|f| {
+            f.code.pop();
+        }),
+        IrError::FallsOff { func: 0 }
+    );
+    assert_eq!(
+        refusal(&|f| f.nregs = mesh_jit::ir::MAX_REGS + 1),
+        IrError::TooManyRegisters {
+            func: 0,
+            nregs: mesh_jit::ir::MAX_REGS + 1
+        }
+    );
+    // Bounded code may not recurse: it counts no budget.
+    assert_eq!(refusal(&|f| f.unbounded = false), IrError::Loop { func: 0 });
     let k = compile(&[fib()]);
     assert!(matches!(
         Run::start(&k, 0, &[1, 2], 0),

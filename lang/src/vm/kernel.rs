@@ -764,6 +764,20 @@ mod tests {
     use crate::compile::Options;
     use crate::vm::Outcome;
 
+    /// Kernels the tests below share: recursion, and mutual tail calls
+    /// returning a boolean.
+    const FIB_EVEN_ODD: &str = "
+fn fib(n :: Int) -> Int do
+  if n < 2 do n else fib(n - 1) + fib(n - 2) end
+end
+fn even(n :: Int) -> Bool do
+  if n == 0 do true else odd(n - 1) end
+end
+fn odd(n :: Int) -> Bool do
+  if n == 0 do false else even(n - 1) end
+end
+";
+
     /// The names of the functions `src` enters natively, and how many
     /// kernels it compiled, for both optimisation levels.
     fn entries(src: &str) -> Vec<(Vec<String>, usize)> {
@@ -787,27 +801,20 @@ mod tests {
 
     #[test]
     fn recursive_and_looping_integer_functions_are_entered_natively() {
-        let src = "
-fn fib(n :: Int) -> Int do
-  if n < 2 do n else fib(n - 1) + fib(n - 2) end
-end
+        let src = format!(
+            "{FIB_EVEN_ODD}
 fn sq(x :: Int) -> Int = x * x
 fn sumsq(i :: Int, acc :: Int) -> Int do
   if i == 0 do acc else sumsq(i - 1, acc + sq(i)) end
 end
-fn even(n :: Int) -> Bool do
-  if n == 0 do true else odd(n - 1) end
-end
-fn odd(n :: Int) -> Bool do
-  if n == 0 do false else even(n - 1) end
-end
 fn main() do
-  println(\"${fib(10)} ${sumsq(3, 0)} ${even(4)} ${sq(2)}\")
+  println(\"${{fib(10)}} ${{sumsq(3, 0)}} ${{even(4)}} ${{sq(2)}}\")
 end
-";
-        for (names, count) in entries(src) {
+"
+        );
+        for (names, count) in entries(&src) {
             // `sq` is compiled (sumsq calls it) but entered interpreted.
-            assert_eq!(names, ["Main.fib", "Main.sumsq", "Main.even", "Main.odd"]);
+            assert_eq!(names, ["Main.fib", "Main.even", "Main.odd", "Main.sumsq"]);
             assert_eq!(count, 5);
         }
     }
@@ -852,43 +859,36 @@ end
 
     #[test]
     fn the_interpreter_enters_native_code_and_resumes_it_across_slices() {
-        let src = "
-fn fib(n :: Int) -> Int do
-  if n < 2 do n else fib(n - 1) + fib(n - 2) end
-end
-fn even(n :: Int) -> Bool do
-  if n == 0 do true else odd(n - 1) end
-end
-fn odd(n :: Int) -> Bool do
-  if n == 0 do false else even(n - 1) end
-end
+        let src = format!(
+            "{FIB_EVEN_ODD}
 fn call_fib() -> Int do
   let x = fib(20)
   x + 1
 end
 fn tail_even() -> Bool = even(10001)
 fn main() do
-  println(\"${call_fib()} ${tail_even()}\")
+  println(\"${{call_fib()}} ${{tail_even()}}\")
 end
-";
+"
+        );
         // fib(20) is 21,891 calls: at 1,000 a slice, one native call
         // that yields about 21 times and comes back with the value.
-        let (v, yields, started) = run_sliced(src, "Main.call_fib", true, 1_000);
+        let (v, yields, started) = run_sliced(&src, "Main.call_fib", true, 1_000);
         assert_eq!(v, Term::Int(6766));
         assert_eq!(started, 1);
         assert!(yields >= 20, "{yields} yields");
         // A tail call into native code, returning a boolean.
-        let (v, yields, started) = run_sliced(src, "Main.tail_even", true, 1_000);
+        let (v, yields, started) = run_sliced(&src, "Main.tail_even", true, 1_000);
         assert_eq!(v, Term::Bool(false));
         assert_eq!(started, 1);
         assert!(yields >= 10, "{yields} yields");
         // The same interpreted: same values, no native calls.
         assert_eq!(
-            run_sliced(src, "Main.call_fib", false, 1_000).0,
+            run_sliced(&src, "Main.call_fib", false, 1_000).0,
             Term::Int(6766)
         );
         assert_eq!(
-            run_sliced(src, "Main.tail_even", false, 1_000).0,
+            run_sliced(&src, "Main.tail_even", false, 1_000).0,
             Term::Bool(false)
         );
     }

@@ -1491,12 +1491,12 @@ fn step(
                 dst,
                 func,
                 base: b,
-                n: _,
+                n,
             } => {
                 *budget -= 1;
                 save!();
                 let nb = base + usize::from(b);
-                let n = usize::from(funcs[func as usize].arity);
+                let n = usize::from(n);
                 if let Some((k, step, run)) = kernel::start_call(
                     env.image.kernels.as_ref(),
                     func,
@@ -1510,7 +1510,6 @@ fn step(
                     continue;
                 }
                 if let Some(t) = funcs[func as usize].terminate {
-                    let n = usize::from(funcs[func as usize].arity);
                     *terminate = Some((t, m.regs[nb..nb + n].to_vec()));
                 }
                 tri!(enter(env, m, func, nb, base + usize::from(dst)));
